@@ -1,0 +1,27 @@
+#include "common/test_paths.h"
+
+#include <cstdlib>
+
+namespace fs = std::filesystem;
+
+namespace scout::test {
+fs::path source_dir() { return fs::path(SCOUT_SOURCE_DIR); }
+
+fs::path scratch_dir(const std::string& name) {
+  fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path smollm2_path() {
+  if (const char* env = std::getenv("SCOUT_SMOLLM2")) return fs::path(env);
+  fs::path p = source_dir() / ".cache" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
+  return fs::exists(p) ? p : fs::path();
+}
+
+fs::path datasets_dir() {
+  if (const char* env = std::getenv("SCOUT_DATA_DIR")) return fs::path(env);
+  return source_dir().parent_path() / "shared" / "datasets";
+}
+}  // namespace scout::test
