@@ -13,7 +13,12 @@ inline float fp16_to_fp32(uint16_t h) {
   const uint32_t sign = uint32_t(h & 0x8000) << 16;
   const uint32_t exp = (h >> 10) & 0x1f;
   const uint32_t mant = h & 0x3ff;
-  if (exp == 0x1f) return bits_to_float(sign | 0x7f800000u | (mant << 13));  // inf / nan
+  if (exp == 0x1f) {
+    // Inf, or NaN with its payload kept and the quiet bit set: ggml's scalar path produces
+    // NaNs through a float multiply, which quiets a signalling NaN (F16C/NEON do the same).
+    const uint32_t quiet = mant ? 0x00400000u : 0u;
+    return bits_to_float(sign | 0x7f800000u | (mant << 13) | quiet);
+  }
   if (exp == 0) {
     if (mant == 0) return bits_to_float(sign);
     // Subnormal: value = mant * 2^-24.

@@ -1,0 +1,12 @@
+#pragma once
+// Each subcommand lives in its own cli/cmd_*.cpp and registers itself here.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace scout::cli {
+// Adds the subcommand and returns the action main() runs when it is chosen (exit code).
+using Action = std::function<int()>;
+void add_inspect(CLI::App& app, Action& run);
+void add_model(CLI::App& app, Action& run);  // model init
+}  // namespace scout::cli

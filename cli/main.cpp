@@ -1,0 +1,28 @@
+// scout-eval: evaluation and benchmark harness for Llama 4 Scout.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "engine/util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"scout-eval: reproduce Llama 4 Scout's benchmarks, measure quantization, benchmark kernels"};
+  app.require_subcommand(1);
+  scout::cli::Action action;
+  scout::cli::add_inspect(app, action);
+  scout::cli::add_model(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const scout::Error& e) {
+    std::fprintf(stderr, "scout-eval: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scout-eval: internal error: %s\n", e.what());
+    return 2;
+  }
+}
