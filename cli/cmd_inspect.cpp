@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "engine/gguf/gguf.h"
+#include "engine/gguf/gguf_json.h"
 #include "engine/model/hparams.h"
 #include "engine/util/sha256.h"
 
@@ -126,33 +127,12 @@ int print_text(const gguf::File& f, const Verdict& v, const model::HParams& hp, 
   return 0;
 }
 
-nlohmann::json value_json(const gguf::Value& v) {
-  switch (v.type) {
-    case gguf::ValueType::STRING: return v.s;
-    case gguf::ValueType::BOOL: return v.i != 0;
-    case gguf::ValueType::FLOAT32: case gguf::ValueType::FLOAT64: return v.f;
-    case gguf::ValueType::UINT64: return v.u;
-    case gguf::ValueType::ARRAY: {
-      auto a = nlohmann::json::array();
-      for (const auto& it : v.items) a.push_back(value_json(it));
-      return a;
-    }
-    default: return v.i;
-  }
-}
-
 int print_json(const gguf::File& f, const Verdict& v, const model::HParams& hp, bool all_metadata, bool hash) {
   nlohmann::json j;
   j["file"] = f.path();
   j["version"] = f.version();
   j["architecture"] = f.architecture();
-  auto& md = j["metadata"] = nlohmann::json::object();
-  for (const auto& kv : f.metadata()) {
-    if (!all_metadata && kv.value.type == gguf::ValueType::ARRAY && kv.value.items.size() > 64)
-      md[kv.key] = {{"array_of", std::string(gguf::value_type_name(kv.value.elem))}, {"count", kv.value.items.size()}};
-    else
-      md[kv.key] = value_json(kv.value);
-  }
+  j["metadata"] = gguf::metadata_json(f, all_metadata ? SIZE_MAX : 64);
   auto& ts = j["tensors"] = nlohmann::json::array();
   for (const auto& t : f.tensors()) {
     ts.push_back({{"name", t.name}, {"type", std::string(quant::traits(t.type).name)}, {"shape", t.dims},

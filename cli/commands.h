@@ -8,5 +8,7 @@ namespace scout::cli {
 // Adds the subcommand and returns the action main() runs when it is chosen (exit code).
 using Action = std::function<int()>;
 void add_inspect(CLI::App& app, Action& run);
-void add_model(CLI::App& app, Action& run);  // model init
+void add_model(CLI::App& app, Action& run);   // model init
+void add_models(CLI::App& app, Action& run);  // models add|list
+void add_report(CLI::App& app, Action& run);
 }  // namespace scout::cli

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   scout::cli::Action action;
   scout::cli::add_inspect(app, action);
   scout::cli::add_model(app, action);
+  scout::cli::add_models(app, action);
+  scout::cli::add_report(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
