@@ -213,10 +213,6 @@ DequantFn find_dequantizer(GgmlType t) {
   return nullptr;
 }
 
-std::string type_label(GgmlType t) {
-  const TypeTraits* tr = find_type(static_cast<uint32_t>(t));
-  return tr ? std::string(tr->name) : "type id " + std::to_string(static_cast<uint32_t>(t));
-}
 
 }  // namespace
 
@@ -225,10 +221,7 @@ bool can_dequantize(GgmlType t) { return find_dequantizer(t) != nullptr; }
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) {
   const DequantFn fn = find_dequantizer(t);
   if (!fn) throw Error("dequantize_row: no dequantizer for " + type_label(t));
-  const int64_t block = traits(t).block_size;
-  if (n < 0 || n % block != 0)
-    throw Error("dequantize_row: " + std::to_string(n) + " elements is not a whole number of " +
-                type_label(t) + " blocks of " + std::to_string(block));
+  require_whole_blocks(t, n, "dequantize_row");
   fn(static_cast<const uint8_t*>(src), dst, n);
 }
 

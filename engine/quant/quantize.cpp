@@ -551,10 +551,6 @@ QuantFn find_quantizer(GgmlType t) {
   return nullptr;
 }
 
-std::string type_label(GgmlType t) {
-  const TypeTraits* tr = find_type(static_cast<uint32_t>(t));
-  return tr ? std::string(tr->name) : "type id " + std::to_string(static_cast<uint32_t>(t));
-}
 
 }  // namespace
 
@@ -563,10 +559,7 @@ bool can_quantize(GgmlType t) { return find_quantizer(t) != nullptr; }
 void quantize_row(GgmlType t, const float* src, void* dst, int64_t n) {
   const QuantFn fn = find_quantizer(t);
   if (!fn) throw Error("quantize_row: no quantizer for " + type_label(t));
-  const int64_t block = traits(t).block_size;
-  if (n < 0 || n % block != 0)
-    throw Error("quantize_row: " + std::to_string(n) + " elements is not a whole number of " +
-                type_label(t) + " blocks of " + std::to_string(block));
+  require_whole_blocks(t, n, "quantize_row");
   fn(src, static_cast<uint8_t*>(dst), n);
 }
 

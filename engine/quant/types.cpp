@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "engine/util/error.h"
+
 namespace scout::quant {
 namespace {
 using T = GgmlType;
@@ -44,6 +46,18 @@ std::optional<GgmlType> type_from_name(std::string_view name) {
     if (same) return t.type;
   }
   return std::nullopt;
+}
+
+std::string type_label(GgmlType t) {
+  const TypeTraits* tr = find_type(static_cast<uint32_t>(t));
+  return tr ? std::string(tr->name) : "type id " + std::to_string(static_cast<uint32_t>(t));
+}
+
+void require_whole_blocks(GgmlType t, int64_t n, std::string_view what) {
+  const int64_t block = traits(t).block_size;
+  if (n < 0 || n % block != 0)
+    throw Error(std::string(what) + ": " + std::to_string(n) + " elements is not a whole number of " +
+                type_label(t) + " blocks of " + std::to_string(block));
 }
 
 std::optional<uint64_t> row_bytes(GgmlType t, int64_t n) {

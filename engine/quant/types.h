@@ -4,6 +4,7 @@
 // `computable` marks the types scout-eval dequantizes and computes on.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace scout::quant {
@@ -28,6 +29,11 @@ struct TypeTraits {
 const TypeTraits* find_type(uint32_t id);
 const TypeTraits& traits(GgmlType t);
 std::optional<GgmlType> type_from_name(std::string_view name);  // case-insensitive
+
+// ggml's name of a type, or "type id N" for an id ggml never assigned.
+std::string type_label(GgmlType t);
+// Throws scout::Error "<what>: N elements is not a whole number of <type> blocks of B".
+void require_whole_blocks(GgmlType t, int64_t n, std::string_view what);
 
 // Bytes of a row of n elements; nullopt when n is not a multiple of the block size.
 std::optional<uint64_t> row_bytes(GgmlType t, int64_t n);

@@ -97,9 +97,8 @@ bool can_dequantize(GgmlType t) {
 }
 
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n, void* stream_ptr) {
-  const auto& tr = quant::traits(t);
-  if (!can_dequantize(t)) throw Error("CUDA dequantize: type " + std::string(tr.name) + " not implemented");
-  if (n < 0 || n % tr.block_size != 0) throw Error("CUDA dequantize: n is not a multiple of the block size");
+  if (!can_dequantize(t)) throw Error("CUDA dequantize: type " + quant::type_label(t) + " not implemented");
+  quant::require_whole_blocks(t, n, "CUDA dequantize");
   if (n == 0) return;
   auto stream = static_cast<cudaStream_t>(stream_ptr);
   switch (t) {
