@@ -169,20 +169,90 @@ def test_model_init_loads_in_gguf_py(tmp):
         if arch == "llama4":
             gate = next(t for t in ref.tensors if t.name.endswith("ffn_gate_exps.weight"))
             check(list(gate.shape) == [hp["n_embd"], hp["n_ff_exp"], hp["n_expert"]], f"{preset}: expert tensor shape")
+            # Routing spreads: top-1 of the router over unit-RMS inputs uses every expert, none
+            # for more than 3x its fair share.
+            router = next(t for t in ref.tensors if t.name.endswith("ffn_gate_inp.weight"))
+            w = np.asarray(router.data, dtype=np.float32).reshape(hp["n_expert"], hp["n_embd"])
+            x = np.random.default_rng(0).standard_normal((4096, hp["n_embd"])).astype(np.float32)
+            counts = np.bincount((x @ w.T).argmax(axis=1), minlength=hp["n_expert"])
+            check(counts.min() > 0 and counts.max() < 3 * 4096 / hp["n_expert"], f"{preset}: routing spread {counts}")
+
+
+SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def tensor_info_positions(data):
+    """Walks a GGUF header (written from the spec, independent of scout-eval) and returns, per
+    tensor info, the byte positions of its name length, rank, dims, type and offset fields."""
+    u32 = lambda p: int.from_bytes(data[p:p + 4], "little")
+    u64 = lambda p: int.from_bytes(data[p:p + 8], "little")
+    n_tensors, n_kv, pos = u64(8), u64(16), 24
+
+    def skip_value(t, pos):
+        if t in SCALAR_SIZES:
+            return pos + SCALAR_SIZES[t]
+        if t == 8:
+            return pos + 8 + u64(pos)
+        elem, count, pos = u32(pos), u64(pos + 4), pos + 12
+        for _ in range(count):
+            pos = skip_value(elem, pos)
+        return pos
+
+    for _ in range(n_kv):
+        pos += 8 + u64(pos)
+        pos = skip_value(u32(pos), pos + 4)
+    infos = []
+    for _ in range(n_tensors):
+        info = {"name_len": pos}
+        pos += 8 + u64(pos)
+        info["rank"] = pos
+        rank = u32(pos)
+        info["dims"] = [pos + 4 + 8 * d for d in range(rank)]
+        pos += 4 + 8 * rank
+        info["type"], info["offset"] = pos, pos + 4
+        pos += 12
+        infos.append(info)
+    return infos
+
+
+def patch(data, pos, value, size):
+    return data[:pos] + value.to_bytes(size, "little") + data[pos + size:]
 
 
 def test_corrupted_files_exit_cleanly(tmp):
     good = os.path.join(tmp, "good.gguf")
     run_model_init(good, 1, "tiny-llama", "f16", "llama")
     data = open(good, "rb").read()
+    infos = tensor_info_positions(data)
+    first, second = infos[0], infos[1]
+    matrix = next(i for i in infos if len(i["dims"]) == 2)
     variants = {
-        "truncated": data[: len(data) // 2],
+        "truncated in the data": data[: len(data) // 2],
+        "truncated in the header": data[:200],
+        "truncated before the data": data[: infos[-1]["offset"] + 8],
         "bad magic": b"GGUX" + data[4:],
-        "huge tensor count": data[:8] + (2**62).to_bytes(8, "little") + data[16:],
-        "huge kv count": data[:16] + (2**62).to_bytes(8, "little") + data[24:],
+        "version 1": patch(data, 4, 1, 4),
+        "version 99": patch(data, 4, 99, 4),
+        "huge tensor count": patch(data, 8, 2**62, 8),
+        "huge kv count": patch(data, 16, 2**62, 8),
+        "kv count too large": patch(data, 16, int.from_bytes(data[16:24], "little") + 3, 8),
+        "first key length huge": patch(data, 24, 2**50, 8),
+        "first value type unknown": patch(data, 24 + 8 + int.from_bytes(data[24:32], "little"), 77, 4),
+        "tensor name length huge": patch(data, first["name_len"], 2**40, 8),
+        "rank 0": patch(data, first["rank"], 0, 4),
+        "rank 9": patch(data, first["rank"], 9, 4),
+        "dimension overflow": patch(patch(data, matrix["dims"][0], 2**40, 8), matrix["dims"][1], 2**40, 8),
+        "dimension beyond int64": patch(data, first["dims"][0], 2**64 - 1, 8),
+        "unknown tensor type": patch(data, first["type"], 1000, 4),
+        "removed tensor type": patch(data, first["type"], 5, 4),
+        "row not a whole block": patch(patch(data, matrix["type"], 8, 4), matrix["dims"][0], 255, 8),
+        "offset past the end": patch(data, first["offset"], 2**45, 8),
+        "offset unaligned": patch(data, second["offset"], int.from_bytes(data[second["offset"]:second["offset"] + 8], "little") + 4, 8),
+        "tensors overlap": patch(data, second["offset"], 0, 8),
         "garbage": bytes(range(256)) * 4,
         "empty": b"",
     }
+    check(len(variants) >= 20, "at least 20 corrupted variants")
     for name, content in variants.items():
         path = os.path.join(tmp, f"bad-{name.replace(' ', '_')}.gguf")
         open(path, "wb").write(content)
@@ -190,6 +260,7 @@ def test_corrupted_files_exit_cleanly(tmp):
         check(out.returncode == 1, f"{name}: exit code 1, got {out.returncode}")
         lines = [l for l in out.stderr.splitlines() if l.strip()]
         check(len(lines) == 1 and path in lines[0] and "error" in lines[0], f"{name}: one clear message: {out.stderr!r}")
+        print(f"  {name}: {lines[0] if lines else ''}", file=sys.stderr)
 
 
 if __name__ == "__main__":
