@@ -6,6 +6,7 @@
 #include "engine/quant/blocks.h"
 #include "engine/util/error.h"
 #include "engine/util/half.h"
+#include "engine/util/half_row.h"
 
 // ggml's reference results are plain multiplies and adds, each rounded. A compiler allowed to
 // contract `a * b - c` into one FMA (GCC's default once FMA is enabled, e.g. -march=native)
@@ -45,13 +46,7 @@ void dequant_f32(const uint8_t* src, float* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
-void dequant_f16(const uint8_t* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t h;
-    std::memcpy(&h, src + 2 * i, 2);
-    dst[i] = fp16_to_fp32(h);
-  }
-}
+void dequant_f16(const uint8_t* src, float* dst, int64_t n) { fp16_to_fp32_row(src, dst, n); }
 
 void dequant_bf16(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
