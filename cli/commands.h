@@ -11,5 +11,7 @@ void add_inspect(CLI::App& app, Action& run);
 void add_model(CLI::App& app, Action& run);   // model init
 void add_models(CLI::App& app, Action& run);  // models add|list
 void add_report(CLI::App& app, Action& run);
+void add_generate(CLI::App& app, Action& run);  // generate (native engine)
+void add_logits(CLI::App& app, Action& run);    // logits (ref-logits format)
 void add_tokenize(CLI::App& app, Action& run);
 }  // namespace scout::cli

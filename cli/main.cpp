@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   scout::cli::add_model(app, action);
   scout::cli::add_models(app, action);
   scout::cli::add_report(app, action);
+  scout::cli::add_generate(app, action);
+  scout::cli::add_logits(app, action);
   scout::cli::add_tokenize(app, action);
   try {
     app.parse(argc, argv);

@@ -21,6 +21,21 @@ int64_t vocab_size(const gguf::File& f, const std::string& arch) {
                           ".vocab_size, tokenizer.ggml.tokens or token_embd.weight)");
 }
 
+// As llama.cpp reads it: the scaling type defaults to "linear", and a rope.scaling.factor (or
+// the older rope.scale_linear) divides the positions. llama3's scaling comes as the rope_freqs
+// tensor instead. YaRN and LongRoPE change more than the positions and are refused.
+void read_rope_scaling(const gguf::File& f, const std::string& a, HParams& hp) {
+  std::string type = "linear";
+  if (f.find(a + "rope.scaling.type")) type = f.get_string(a + "rope.scaling.type");
+  double factor = f.get_float_or(a + "rope.scaling.factor", 0.0);
+  if (!f.find(a + "rope.scaling.factor")) factor = f.get_float_or(a + "rope.scale_linear", 0.0);
+  if (type == "none") return;
+  if (type != "linear")
+    throw gguf::FormatError(f.path() + ": rope.scaling.type '" + type + "' is not supported (none, linear)");
+  if (factor < 0.0) throw gguf::FormatError(f.path() + ": rope.scaling.factor must not be negative");
+  if (factor > 0.0) hp.rope_freq_scale = float(1.0 / factor);
+}
+
 }  // namespace
 
 bool HParams::is_moe_layer(int64_t layer) const {
@@ -31,6 +46,10 @@ bool HParams::is_moe_layer(int64_t layer) const {
 
 bool HParams::is_nope_layer(int64_t layer) const {
   return nope_layer_step > 0 && (layer + 1) % nope_layer_step == 0;
+}
+
+bool HParams::is_chunked_layer(int64_t layer) const {
+  return attn_chunk > 0 && !is_nope_layer(layer);
 }
 
 int64_t HParams::n_params() const {
@@ -67,10 +86,17 @@ HParams load_hparams(const gguf::File& f) {
     throw gguf::FormatError(f.path() + ": head_count " + std::to_string(hp.n_head) +
                             " is not a multiple of head_count_kv " + std::to_string(hp.n_head_kv));
   hp.head_dim = f.find(a + "rope.dimension_count") ? positive(f, a + "rope.dimension_count") : hp.n_embd / hp.n_head;
+  hp.n_rot = hp.head_dim;
   if (f.find(a + "attention.key_length")) hp.head_dim = positive(f, a + "attention.key_length");
+  if (f.find(a + "attention.value_length") && f.get_int(a + "attention.value_length") != hp.head_dim)
+    throw gguf::FormatError(f.path() + ": attention.value_length differs from key_length (unsupported)");
+  if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
+    throw gguf::FormatError(f.path() + ": rope.dimension_count " + std::to_string(hp.n_rot) +
+                            " must be even and at most the head size " + std::to_string(hp.head_dim));
   hp.n_ff = positive(f, a + "feed_forward_length");
   hp.rope_freq_base = float(f.get_float_or(a + "rope.freq_base", 10000.0));
   hp.rms_eps = float(f.get_float_or(a + "attention.layer_norm_rms_epsilon", 1e-5));
+  read_rope_scaling(f, a, hp);
   hp.n_expert = f.get_int_or(a + "expert_count", 0);
   hp.n_expert_used = f.get_int_or(a + "expert_used_count", 0);
   if (hp.n_expert < 0 || hp.n_expert_used < 0 || hp.n_expert_used > hp.n_expert)
@@ -84,6 +110,17 @@ HParams load_hparams(const gguf::File& f) {
     // Fixed in Llama 4 (and in llama.cpp): 3 chunked RoPE layers, then 1 global NoPE layer.
     hp.nope_layer_step = f.get_int_or(a + "no_rope_layer_step", 4);
     hp.attn_chunk = f.get_int_or(a + "attention.chunk_size", 8192);
+    hp.attn_temp_floor = 8192;
+    hp.attn_temp_scale = 0.1f;
+    // llama.cpp: sliding_window = 0 (written for all-global models such as MobileLLM) turns the
+    // chunking off and makes only the last layer NoPE (no_rope_layer_step = n_layer).
+    if (f.find(a + "attention.sliding_window") && f.get_int(a + "attention.sliding_window") == 0) {
+      hp.attn_chunk = 0;
+      hp.nope_layer_step = hp.n_layer;
+    }
+    if (hp.nope_layer_step < 0 || hp.attn_chunk < 0)
+      throw gguf::FormatError(f.path() + ": no_rope_layer_step and attention.chunk_size must be >= 0");
+    hp.use_qk_norm = hp.n_expert != 128;
   } else {
     hp.n_ff_exp = hp.n_expert > 0 ? f.get_int_or(a + "expert_feed_forward_length", hp.n_ff) : 0;
   }
@@ -98,7 +135,7 @@ std::vector<ExpectedTensor> expected_tensors(const HParams& hp) {
   out.push_back({"token_embd.weight", {hp.n_embd, hp.n_vocab}});
   out.push_back({"output_norm.weight", {hp.n_embd}});
   out.push_back({"output.weight", {hp.n_embd, hp.n_vocab}, false});
-  out.push_back({"rope_freqs.weight", {hp.head_dim / 2}, false});
+  out.push_back({"rope_freqs.weight", {hp.n_rot / 2}, false});  // llama.cpp: n_rot / 2
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     out.push_back({b + "attn_norm.weight", {hp.n_embd}});

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Turn a logits dump (ref-logits format: DIR/i.tokens.json + DIR/i.logits.f32) into a small
+JSON fixture for tests/engine/forward_reference_test.cpp: per prompt the token ids and, per
+position (from --from-position on), the reference's top-k token ids and their log-probabilities.
+
+  scripts/forward_make_fixture.py DUMP_DIR --out FILE.json --top-k K --info JSON
+      [--model-file PATH | --preset ARCH/PRESET --dtype T --model-sha256 HEX] [--engine JSON]
+
+--info: free-form description of the reference run (tool, version, flags), kept in the file.
+--engine: settings the engine must use to be comparable ({"kv_type": "f32", "attn_chunk": 5}).
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dump")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--top-k", type=int, default=8)
+    ap.add_argument("--info", required=True)
+    ap.add_argument("--model-file")
+    ap.add_argument("--preset")
+    ap.add_argument("--dtype")
+    ap.add_argument("--model-sha256", required=True)
+    ap.add_argument("--engine", default="{}")
+    ap.add_argument("--from-position", type=int, default=0,
+                    help="store the top-k only for positions >= this (long prompts)")
+    a = ap.parse_args()
+
+    if a.model_file:
+        model = {"file": a.model_file, "sha256": a.model_sha256}
+    else:
+        arch, preset = a.preset.split("/")
+        model = {"arch": arch, "preset": preset, "dtype": a.dtype, "seed": 0, "sha256": a.model_sha256}
+    prompts = []
+    i = 0
+    while os.path.exists(os.path.join(a.dump, f"{i}.tokens.json")):
+        with open(os.path.join(a.dump, f"{i}.tokens.json")) as f:
+            tokens = json.load(f)
+        logits = np.fromfile(os.path.join(a.dump, f"{i}.logits.f32"), dtype="<f4").astype(np.float64)
+        logits = logits.reshape(len(tokens), -1)
+        m = logits.max(axis=1, keepdims=True)
+        logp = logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+        # descending log-prob; ties to the lower id (stable sort on the negated values)
+        first = a.from_position
+        top = np.argsort(-logp[first:], axis=1, kind="stable")[:, : a.top_k]
+        prompts.append({
+            "tokens": tokens,
+            "first_position": first,
+            "top_ids": top.tolist(),
+            "top_logprobs": [[round(float(logp[first + p, t]), 6) for t in row] for p, row in enumerate(top)],
+        })
+        i += 1
+    if not prompts:
+        raise SystemExit(f"no prompts in {a.dump}")
+    out = {"reference": json.loads(a.info), "model": model, "engine": json.loads(a.engine),
+           "top_k": a.top_k, "prompts": prompts}
+    with open(a.out, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"forward_make_fixture: {i} prompts, {sum(len(p['top_ids']) for p in prompts)} positions -> {a.out}")
+
+
+if __name__ == "__main__":
+    main()
