@@ -14,4 +14,5 @@ void add_report(CLI::App& app, Action& run);
 void add_generate(CLI::App& app, Action& run);  // generate (native engine)
 void add_logits(CLI::App& app, Action& run);    // logits (ref-logits format)
 void add_tokenize(CLI::App& app, Action& run);
+void add_bench_model(CLI::App& app, Action& run);
 }  // namespace scout::cli

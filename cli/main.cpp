@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   scout::cli::add_generate(app, action);
   scout::cli::add_logits(app, action);
   scout::cli::add_tokenize(app, action);
+  scout::cli::add_bench_model(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

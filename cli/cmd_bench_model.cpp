@@ -1,0 +1,128 @@
+// scout-eval bench-model: prompt-processing and generation speed of the native engine, as
+// llama-bench measures them (pp: one prompt of P tokens; tg: N single-token decode steps),
+// plus aggregate decode speed with several sequences decoding together (--parallel).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "engine/quant/file_type.h"
+#include "engine/runtime/engine.h"
+#include "harness/store/store.h"
+
+namespace scout::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model, db;
+  int64_t n_prompt = 512, n_gen = 128, parallel = 1;
+  int threads = 0, reps = 3;
+  bool json = false;
+};
+
+using Clock = std::chrono::steady_clock;
+
+// Deterministic ordinary token ids: the timing must not depend on what the tokens mean.
+runtime::Tokens synthetic_tokens(int64_t n, int64_t n_vocab, int64_t salt) {
+  runtime::Tokens t(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) t[size_t(i)] = int32_t((i * 7919 + salt * 104729 + 13) % std::min<int64_t>(n_vocab, 256));
+  return t;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Seconds for one forward pass over a P-token prompt.
+double time_prompt(runtime::Engine& e, int64_t n_prompt) {
+  auto cache = e.new_cache();
+  const auto tokens = synthetic_tokens(n_prompt, e.hparams().n_vocab, 0);
+  model::SeqInput in{&cache, tokens, 1};
+  const auto t0 = Clock::now();
+  e.forward(std::span<const model::SeqInput>(&in, 1));
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Seconds for n_gen decode steps of `parallel` sequences (after a 1-token start each).
+double time_decode(runtime::Engine& e, int64_t n_gen, int64_t parallel) {
+  std::vector<model::KvCache> caches;
+  for (int64_t s = 0; s < parallel; ++s) caches.push_back(e.new_cache());
+  std::vector<runtime::Tokens> next(static_cast<size_t>(parallel));
+  std::vector<model::SeqInput> batch(static_cast<size_t>(parallel));
+  auto step = [&](int64_t i) {
+    for (int64_t s = 0; s < parallel; ++s) {
+      next[size_t(s)] = synthetic_tokens(1, e.hparams().n_vocab, i * parallel + s + 1);
+      batch[size_t(s)] = {&caches[size_t(s)], next[size_t(s)], 1};
+    }
+    e.forward(batch);
+  };
+  step(0);
+  const auto t0 = Clock::now();
+  for (int64_t i = 1; i <= n_gen; ++i) step(i);
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int run_bench(const BenchOptions& o) {
+  runtime::EngineOptions eo;
+  eo.n_threads = o.threads;
+  eo.n_ctx = o.n_prompt + o.n_gen + 8;
+  eo.max_seqs = std::max<int64_t>(o.parallel, 1);
+  auto engine = runtime::Engine::load(o.model, eo);
+  std::vector<double> pp, tg;
+  time_prompt(*engine, std::min<int64_t>(o.n_prompt, 16));  // warm-up: page in the weights
+  for (int r = 0; r < o.reps; ++r) {
+    if (o.n_prompt > 0) pp.push_back(double(o.n_prompt) / time_prompt(*engine, o.n_prompt));
+    if (o.n_gen > 0) tg.push_back(double(o.n_gen * o.parallel) / time_decode(*engine, o.n_gen, o.parallel));
+  }
+  const double pp_tps = pp.empty() ? 0.0 : median(pp), tg_tps = tg.empty() ? 0.0 : median(tg);
+  nlohmann::json j = {{"model", o.model}, {"arch", engine->hparams().arch_name},
+                      {"n_params", engine->hparams().n_params()}, {"threads", engine->n_threads()},
+                      {"n_prompt", o.n_prompt}, {"n_gen", o.n_gen}, {"parallel", o.parallel},
+                      {"repetitions", o.reps}, {"pp_tps", pp_tps}, {"tg_tps", tg_tps}, {"pp_runs", pp}, {"tg_runs", tg}};
+  if (!o.db.empty()) {
+    auto st = store::Store::open(o.db);
+    for (const auto& [name, tps, n] : {std::tuple{"model pp", pp_tps, o.n_prompt}, std::tuple{"model tg", tg_tps, o.n_gen}}) {
+      if (tps <= 0) continue;
+      store::KernelBenchmark b;
+      b.name = fmt::format("{}{}", name, n);
+      b.params = j;
+      b.device = "cpu";
+      b.threads = engine->n_threads();
+      b.seconds_per_iter = 1.0 / tps;
+      st.insert_kernel_benchmark(b);
+    }
+  }
+  if (o.json) {
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  fmt::print("| model | arch | threads | test | t/s |\n|---|---|---|---|---|\n");
+  if (o.n_prompt > 0) fmt::print("| {} | {} | {} | pp{} | {:.2f} |\n", o.model, j["arch"].get<std::string>(), engine->n_threads(), o.n_prompt, pp_tps);
+  if (o.n_gen > 0)
+    fmt::print("| {} | {} | {} | tg{}{} | {:.2f} |\n", o.model, j["arch"].get<std::string>(), engine->n_threads(), o.n_gen,
+               o.parallel > 1 ? fmt::format(" x{} seqs", o.parallel) : "", tg_tps);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_model(CLI::App& app, Action& run) {
+  auto* cmd = app.add_subcommand("bench-model", "Prompt and generation tokens/s of the native engine (like llama-bench)");
+  auto o = std::make_shared<BenchOptions>();
+  cmd->add_option("--model,-m", o->model, "GGUF model")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (0 = skip)")->default_val(512)->check(CLI::NonNegativeNumber);
+  cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens (0 = skip)")->default_val(128)->check(CLI::NonNegativeNumber);
+  cmd->add_option("-t,--threads", o->threads, "Threads (0 = all)")->default_val(0);
+  cmd->add_option("-r,--repetitions", o->reps, "Repetitions (median reported)")->default_val(3)->check(CLI::PositiveNumber);
+  cmd->add_option("--parallel", o->parallel, "Sequences decoding together")->default_val(1)->check(CLI::PositiveNumber);
+  cmd->add_option("--db", o->db, "Also record the results in this database");
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([&run, o] { run = [o] { return run_bench(*o); }; });
+}
+
+}  // namespace scout::cli
