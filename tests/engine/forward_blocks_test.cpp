@@ -66,7 +66,7 @@ TEST_P(MatmulTypes, EqualsDoubleDotOfDequantizedRows) {
   const auto view = make_weight_view(type, bytes.data(), k, rows);
   const auto x = randn(size_t(n_tok * k), 4);
   std::vector<float> y(size_t(n_tok * rows));
-  matmul(view, x.data(), n_tok, y.data());
+  matmul_reference(view, x.data(), n_tok, y.data());
 
   std::vector<float> row(static_cast<size_t>(k));
   for (int64_t r = 0; r < rows; ++r) {

@@ -3,10 +3,13 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "engine/kernels/cpu/qdot/qdot.h"
 #include "engine/quant/dequantize.h"
 #include "engine/util/error.h"
 
@@ -69,7 +72,29 @@ void get_row(const WeightView& w, int64_t r, float* out) {
   quant::dequantize_row(w.type, w.row(r), out, w.n_cols);
 }
 
+namespace {
+std::atomic<MatmulPath>& path_setting() {
+  static std::atomic<MatmulPath> path{[] {
+    const char* env = std::getenv("SCOUT_MATMUL");
+    return env && std::string(env) == "reference" ? MatmulPath::Reference : MatmulPath::Fast;
+  }()};
+  return path;
+}
+}  // namespace
+
+void set_matmul_path(MatmulPath p) { path_setting().store(p); }
+MatmulPath matmul_path() { return path_setting().load(); }
+
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) {
+  if (n_tokens <= 0 || w.n_rows == 0) return;
+  if (matmul_path() == MatmulPath::Fast && qdot::supported(w.type)) {
+    qdot::matmul_quantized({w.type, w.data, w.n_cols, w.n_rows, w.row_bytes}, x, n_tokens, y);
+    return;
+  }
+  matmul_reference(w, x, n_tokens, y);
+}
+
+void matmul_reference(const WeightView& w, const float* x, int64_t n_tokens, float* y) {
   if (n_tokens <= 0 || w.n_rows == 0) return;
   const int64_t k = w.n_cols, n_rows = w.n_rows;
   const bool in_place = reads_in_place(w);

@@ -40,10 +40,26 @@ WeightView make_weight_view(quant::GgmlType type, const void* data, int64_t n_co
 // ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail added in index order.
 float dot(const float* a, const float* b, int64_t n);
 
-// y[t * w.n_rows + r] = dot(row r of w, x + t * w.n_cols) for t < n_tokens, r < w.n_rows.
-// x is [n_tokens x n_cols] row-major, y is [n_tokens x n_rows] row-major. Rows are split over
-// the current TBB arena's threads; each weight row is dequantized once per call.
+// y[t * w.n_rows + r] = (row r of w) . (token t of x), x [n_tokens x n_cols] row-major, y
+// [n_tokens x n_rows] row-major. Dispatches to the fast kernels (engine/kernels/cpu/qdot):
+// - F32/F16/BF16 weights: exactly matmul_reference's bits;
+// - quantized weights: ggml's reference vec_dot of the weight row with the activation row
+//   quantized to the weight type's vec_dot_type (Q8_K / Q8_0 / Q8_1), as llama.cpp computes;
+//   AVX2, AVX-512 and scalar paths give identical bits.
+// Either way each element's arithmetic is independent of batch size, tiling, threads and CPU.
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y);
+
+// Which path matmul takes for quantized weights. Fast (the default) quantizes activations as
+// llama.cpp does; Reference dots exactly dequantized rows with F32 activations, for comparing
+// against full-F32 computations. Process-wide; the environment variable
+// SCOUT_MATMUL=reference sets it at start-up.
+enum class MatmulPath { Fast, Reference };
+void set_matmul_path(MatmulPath p);
+MatmulPath matmul_path();
+
+// The plain oracle: each weight row dequantized once per call and dotted with float
+// activations by `dot`; rows split over the current TBB arena's threads.
+void matmul_reference(const WeightView& w, const float* x, int64_t n_tokens, float* y);
 
 // Dequantizes row r of w into out (w.n_cols floats): embedding lookups.
 void get_row(const WeightView& w, int64_t r, float* out);
