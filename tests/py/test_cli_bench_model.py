@@ -7,17 +7,9 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, finish
+
 EXE = os.environ["SCOUT_EVAL"]
-failures, passed = [], 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -33,5 +25,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check([r[0] for r in rows] == ["model pp64", "model tg8"], f"recorded in the store: {rows}")
     bad = subprocess.run([EXE, "bench-model", "-m", os.path.join(tmp, "none.gguf")], capture_output=True, text=True)
     check(bad.returncode != 0 and "none.gguf" in bad.stderr, "missing model: clear error")
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

@@ -9,17 +9,9 @@ import tempfile
 
 import gguf
 
+from checks import check, finish
+
 EXE = os.environ["SCOUT_EVAL"]
-failures, passed = [], 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(*args):
@@ -52,5 +44,4 @@ with tempfile.TemporaryDirectory() as tmp:
                          capture_output=True, text=True)
     check(bad.returncode == 1 and "missing.gguf" in bad.stderr, "missing file: clear error")
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

@@ -4,20 +4,12 @@ import os
 import subprocess
 import sys
 
+from checks import check, finish
+
 EXE = os.environ["SCOUT_EVAL"]
 root = os.environ["SCOUT_SOURCE_DIR"]
 model = os.path.join(root, ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
 data = os.path.join(root, "tests", "data", "tokenizer")
-failures, passed = [], 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def tokenize(*args):
@@ -38,5 +30,4 @@ check(with_bos == got, "SmolLM2's vocabulary does not ask for BOS")
 missing = subprocess.run([EXE, "tokenize", "--model", model, "--text-file", "/nonexistent.txt"],
                          capture_output=True, text=True)
 check(missing.returncode != 0 and "nonexistent" in missing.stderr, "missing file: clear error")
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

@@ -16,18 +16,9 @@ import tempfile
 import numpy as np
 import gguf
 
+from checks import check, finish
+
 EXE = os.environ["SCOUT_EVAL"]
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def inspect_json(path, model_complete=True):
@@ -268,5 +259,4 @@ if __name__ == "__main__":
         test_reads_python_written_file(tmp)
         test_model_init_loads_in_gguf_py(tmp)
         test_corrupted_files_exit_cleanly(tmp)
-    print(f"{passed} passed, {len(failures)} failed")
-    sys.exit(1 if failures else 0)
+    finish()
