@@ -8,12 +8,13 @@
 #include "cli/commands.h"
 #include "engine/util/error.h"
 #include "harness/store/store.h"
+#include "reports/html.h"
 #include "reports/markdown.h"
 
 namespace scout::cli {
 
 void add_report(CLI::App& app, Action& run) {
-  auto* cmd = app.add_subcommand("report", "Write report.md from a results database");
+  auto* cmd = app.add_subcommand("report", "Write report.md and report.html from a results database");
   auto db = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   cmd->add_option("--db", *db, "Results database")->required()->check(CLI::ExistingFile);
@@ -22,11 +23,14 @@ void add_report(CLI::App& app, Action& run) {
     run = [db, out] {
       auto st = store::Store::open(*db);
       std::filesystem::create_directories(*out);
-      const auto path = std::filesystem::path(*out) / "report.md";
-      std::ofstream f(path);
-      f << reports::markdown_report(st);
-      if (!f) throw Error(path.string() + ": write failed");
-      fmt::print(stderr, "wrote {}\n", path.string());
+      auto write = [](const std::filesystem::path& path, const std::string& text) {
+        std::ofstream f(path, std::ios::binary);
+        f << text;
+        if (!f) throw Error(path.string() + ": write failed");
+        fmt::print(stderr, "wrote {}\n", path.string());
+      };
+      write(std::filesystem::path(*out) / "report.md", reports::markdown_report(st));
+      write(std::filesystem::path(*out) / "report.html", reports::html_report(st));
       return 0;
     };
   });

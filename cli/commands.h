@@ -15,4 +15,8 @@ void add_generate(CLI::App& app, Action& run);  // generate (native engine)
 void add_logits(CLI::App& app, Action& run);    // logits (ref-logits format)
 void add_tokenize(CLI::App& app, Action& run);
 void add_bench_model(CLI::App& app, Action& run);
+void add_run(CLI::App& app, Action& run);     // run (evaluation, resumable)
+void add_score(CLI::App& app, Action& run);   // score, rescore
+void add_tasks(CLI::App& app, Action& run);   // tasks (registry listing)
+void add_quantize(CLI::App& app, Action& run);  // quantize (llama-quantize's type mix)
 }  // namespace scout::cli

@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   scout::cli::add_logits(app, action);
   scout::cli::add_tokenize(app, action);
   scout::cli::add_bench_model(app, action);
+  scout::cli::add_run(app, action);
+  scout::cli::add_score(app, action);
+  scout::cli::add_tasks(app, action);
+  scout::cli::add_quantize(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
