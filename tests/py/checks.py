@@ -12,6 +12,7 @@ def check(cond, what):
     else:
         _failures.append(what)
         print("FAIL:", what, file=sys.stderr)
+    return cond
 
 
 def finish():
