@@ -85,7 +85,7 @@ void add_score(CLI::App& app, Action& run) {
   score->add_option("--task", a->task, "Task")->required();
   score->add_option("--protocol", a->protocol, "Protocol (default: the task's default)");
   score->add_option("--predictions", a->predictions, "JSONL predictions")->required()->check(CLI::ExistingFile);
-  score->add_flag("--json", a->json, "Print one JSON object: metrics, n, samples [{doc_id, answer, score}]");
+  score->add_flag("--json", a->json, "Print one JSON object: metrics, n, samples [{doc_id, answer, score, instructions (IFEval)}]");
   score->add_option("--data-dir", a->data_dir, "Folder holding the data sets");
   score->add_flag("--no-verify", a->no_verify, "Do not check data files against SOURCE.md");
   score->add_option("--protocol-dir", a->protocol_dir, "Load more protocol JSON files from this folder");

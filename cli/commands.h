@@ -19,4 +19,5 @@ void add_run(CLI::App& app, Action& run);     // run (evaluation, resumable)
 void add_score(CLI::App& app, Action& run);   // score, rescore
 void add_tasks(CLI::App& app, Action& run);   // tasks (registry listing)
 void add_quantize(CLI::App& app, Action& run);  // quantize (llama-quantize's type mix)
+void add_compare_runs(CLI::App& app, Action& run);  // compare-runs (paired deltas, McNemar)
 }  // namespace scout::cli

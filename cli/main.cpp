@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   scout::cli::add_score(app, action);
   scout::cli::add_tasks(app, action);
   scout::cli::add_quantize(app, action);
+  scout::cli::add_compare_runs(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -86,11 +86,15 @@ nlohmann::json score_predictions(const EvalTask& task, std::istream& predictions
                         {"metrics", task_metrics_object(metrics, task.name())},
                         {"metric_rows", metric_rows_json(metrics)},
                         {"samples", nlohmann::json::array()}};
-  for (const auto& s : samples)
-    out["samples"].push_back({{"doc_id", s.doc_id},
-                              {"repeat", s.repeat},
-                              {"answer", s.answer ? nlohmann::json(*s.answer) : nlohmann::json(nullptr)},
-                              {"score", opt(s.score)}});
+  for (const auto& s : samples) {
+    nlohmann::json row = {{"doc_id", s.doc_id},
+                          {"repeat", s.repeat},
+                          {"answer", s.answer ? nlohmann::json(*s.answer) : nlohmann::json(nullptr)},
+                          {"score", opt(s.score)}};
+    // Per-instruction strict and loose verdicts (IFEval), as the scorer recorded them.
+    if (s.extra.contains("instructions")) row["instructions"] = s.extra.at("instructions");
+    out["samples"].push_back(std::move(row));
+  }
   nlohmann::json missing = nlohmann::json::array();
   for (const auto& d : task.docs())
     if (!seen.count({d.id, 0})) missing.push_back(d.id);

@@ -97,6 +97,11 @@ const Scorer& Components::scorer(std::string_view name) const { return lookup(sc
 const Aggregator& Components::aggregator(std::string_view name) const {
   return lookup(aggregators_, name, "aggregator");
 }
+void Components::add_breakdown(std::string aggregator, Breakdown b) { breakdowns_[std::move(aggregator)] = std::move(b); }
+const Breakdown* Components::breakdown(std::string_view aggregator) const {
+  auto it = breakdowns_.find(std::string(aggregator));
+  return it == breakdowns_.end() ? nullptr : &it->second;
+}
 
 // --- EvalTask
 
@@ -364,6 +369,24 @@ store::Sample EvalTask::rescore(const store::Sample& stored) const {
   return s;
 }
 
+namespace {
+// One row per breakdown key (sorted), over the documents that count in it; bootstrapped like
+// the group rows.
+template <class Emit>
+void emit_breakdown(const Breakdown& b, std::span<const DocResult* const> docs, const std::string& task, Emit& emit) {
+  std::map<std::string, std::vector<const DocResult*>> rows;
+  for (const DocResult* d : docs)
+    for (const auto& key : b.keys(*d)) {
+      auto& v = rows[key];
+      if (v.empty() || v.back() != d) v.push_back(d);
+    }
+  for (const auto& [key, row_docs] : rows) {
+    const Statistic stat = [&b, &key](std::span<const DocResult* const> ds) { return b.statistic(ds, key); };
+    emit(task + "/" + key, row_docs, stat, false, false);
+  }
+}
+}  // namespace
+
 std::vector<store::Metric> EvalTask::aggregate(std::span<const store::Sample> samples) const {
   // Documents in data set order, each with its samples and per-sample metrics averaged over repeats.
   std::map<std::string, std::vector<const store::Sample*>> by_doc;
@@ -484,6 +507,7 @@ std::vector<store::Metric> EvalTask::aggregate(std::span<const store::Sample> sa
       };
       emit(name() + "/" + g, groups[g], group_stat, false, false);
     }
+  if (const Breakdown* b = custom ? components_.breakdown(p.aggregation) : nullptr) emit_breakdown(*b, all, name(), emit);
 
   // How often no answer could be extracted (generation only).
   if (p.kind == RequestKind::generate && !all.empty()) {

@@ -82,6 +82,14 @@ struct DocResult {
 using Aggregator = std::function<std::map<std::string, double>(std::span<const DocResult* const> docs,
                                                                const Protocol& protocol)>;
 
+// Rows of a custom aggregation that are not document groups: IFEval's instruction types,
+// where one prompt holds several. `keys(doc)` lists the rows a document counts in (in the
+// order they should appear); `statistic(docs, key)` gives that row's metrics over them.
+struct Breakdown {
+  std::function<std::vector<std::string>(const DocResult& doc)> keys;
+  std::function<std::map<std::string, double>(std::span<const DocResult* const> docs, const std::string& key)> statistic;
+};
+
 class Components {
  public:
   void add_loader(std::string name, Loader f);
@@ -93,12 +101,16 @@ class Components {
   const Scorer& scorer(std::string_view name) const;
   const Aggregator& aggregator(std::string_view name) const;
   bool has_aggregator(std::string_view name) const { return aggregators_.count(std::string(name)) > 0; }
+  // A breakdown for the aggregator of the same name (optional).
+  void add_breakdown(std::string aggregator, Breakdown b);
+  const Breakdown* breakdown(std::string_view aggregator) const;  // nullptr when none
 
  private:
   std::map<std::string, Loader> loaders_;
   std::map<std::string, Extractor> extractors_;
   std::map<std::string, Scorer> scorers_;
   std::map<std::string, Aggregator> aggregators_;
+  std::map<std::string, Breakdown> breakdowns_;
 };
 
 // Run-level settings that change what a task asks (all part of a run's identity).

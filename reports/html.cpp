@@ -92,6 +92,17 @@ std::string group_chart(const TaskDetail& t) {
   std::vector<const store::Metric*> groups;
   for (const auto& m : t.metrics)
     if (m.task != t.task && m.name == name) groups.push_back(&m);
+  // Rows that are not groups of the primary metric (IFEval's instruction types): chart
+  // their first metric instead.
+  if (groups.empty()) {
+    for (const auto& m : t.metrics)
+      if (m.task != t.task) {
+        name = m.name;
+        break;
+      }
+    for (const auto& m : t.metrics)
+      if (m.task != t.task && m.name == name) groups.push_back(&m);
+  }
   if (groups.size() < 2) return "";
   const int bar = std::max(8, std::min(40, 700 / int(groups.size()))), height = 230, base = 150;
   const int width = 40 + bar * int(groups.size()) + 10;

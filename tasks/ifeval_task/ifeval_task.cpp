@@ -71,12 +71,38 @@ std::map<std::string, double> aggregate(std::span<const harness::DocResult* cons
           {"prompt_inst_strict_mean", m.leaderboard_score}};
 }
 
+// The per-instruction-type rows of the report: instruction-level accuracies over the
+// instructions of one type (a prompt may hold several types).
+std::vector<std::string> instruction_types(const harness::DocResult& d) {
+  std::vector<std::string> out;
+  if (d.samples.empty()) return out;
+  for (const auto& i : d.samples.front()->extra.at("instructions")) out.push_back(i.at("id").get<std::string>());
+  return out;
+}
+
+std::map<std::string, double> instruction_type_accuracy(std::span<const harness::DocResult* const> docs,
+                                                        const std::string& type) {
+  double strict = 0, loose = 0, n = 0;
+  for (const harness::DocResult* d : docs) {
+    if (d->samples.empty()) continue;
+    for (const auto& i : d->samples.front()->extra.at("instructions"))
+      if (i.at("id").get<std::string>() == type) {
+        strict += i.at("strict").get<bool>();
+        loose += i.at("loose").get<bool>();
+        ++n;
+      }
+  }
+  if (n == 0) return {};
+  return {{"inst_level_strict_acc", strict / n}, {"inst_level_loose_acc", loose / n}};
+}
+
 }  // namespace
 
 void register_ifeval(harness::Components& c) {
   c.add_loader("ifeval", load);
   c.add_scorer("ifeval", score);
   c.add_aggregator("ifeval", aggregate);
+  c.add_breakdown("ifeval", {instruction_types, instruction_type_accuracy});
 }
 
 }  // namespace scout::tasks

@@ -40,6 +40,11 @@ TEST(ScorePredictions, IfevalKeysMayBeIntegers) {
   const auto r = harness::score_predictions(t, in);
   EXPECT_EQ(r["samples"][0]["doc_id"], "1001");
   EXPECT_EQ(r["samples"][0]["score"], 1.0);
+  const auto& inst = r["samples"][0]["instructions"];
+  ASSERT_EQ(inst.size(), 1u);
+  EXPECT_EQ(inst[0]["id"], "punctuation:no_comma");
+  EXPECT_EQ(inst[0]["strict"], true);
+  EXPECT_EQ(inst[0]["loose"], true);
 }
 
 TEST(ScorePredictions, Errors) {

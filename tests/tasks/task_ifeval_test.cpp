@@ -32,6 +32,15 @@ TEST(IfevalTask, PromptAndInstructionLevelAccuracies) {
   EXPECT_NEAR(metric(ms, "ifeval", "inst_level_strict_acc").value, 0.5, 1e-12);
   EXPECT_NEAR(metric(ms, "ifeval", "prompt_inst_strict_mean").value, 5.0 / 12.0, 1e-12);
   EXPECT_EQ(metric(ms, "ifeval", "prompt_inst_strict_mean").n, 3);
+  // Per instruction type: no_comma followed in 1001, broken in 3084; lowercase broken; the
+  // end phrase kept.
+  EXPECT_NEAR(metric(ms, "ifeval/punctuation:no_comma", "inst_level_strict_acc").value, 0.5, 1e-12);
+  EXPECT_EQ(metric(ms, "ifeval/punctuation:no_comma", "inst_level_strict_acc").n, 2);
+  EXPECT_EQ(metric(ms, "ifeval/change_case:english_lowercase", "inst_level_strict_acc").value, 0.0);
+  EXPECT_EQ(metric(ms, "ifeval/startend:end_checker", "inst_level_loose_acc").value, 1.0);
+  size_t type_rows = 0;
+  for (const auto& m : ms) type_rows += m.task.starts_with("ifeval/") && m.name == "inst_level_strict_acc";
+  EXPECT_EQ(type_rows, 3u);
 }
 
 }  // namespace
