@@ -9,7 +9,8 @@ mkdir -p "$cache/models"
 
 apt_packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libsqlite3-dev nlohmann-json3-dev libre2-dev libtbb-dev libbenchmark-dev libgtest-dev
-  libgmock-dev libcli11-dev libzip-dev libfmt-dev libssl-dev unzip)
+  libgmock-dev libcli11-dev libzip-dev libfmt-dev libssl-dev unzip
+  chromium-headless-shell)  # the browser is for tests/py/test_report_browser.py only
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,6 +1,7 @@
 #include "engine/runtime/engine.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <string>
 
@@ -74,25 +75,61 @@ class LogitsJob : public Job {
   std::vector<float> logits_;
 };
 
-class LoglikJob : public Job {
+// Several continuations of one context (the options of a multiple-choice question): the
+// context is evaluated once, then each continuation is fed after it in turn, the previous
+// one's positions dropped from the cache. Exact, not an approximation: attention reads keys
+// back from the cache (kv_cache.h), so every position sees what one pass over context +
+// continuation would show it.
+class SharedContextJob : public Job {
  public:
-  LoglikJob(const LoglikRequest& req, LoglikResult& out) : req_(req), out_(out) {
-    feed = req.context;
-    feed.insert(feed.end(), req.continuation.begin(), req.continuation.end() - 1);
-    logits_from = int64_t(req.context.size()) - 1;
-    prompt_size = int64_t(feed.size());
+  struct Member {
+    const LoglikRequest* req;
+    LoglikResult* out;
+  };
+  SharedContextJob(const Tokens& context, std::vector<Member> members)
+      : context_size_(int64_t(context.size())), members_(std::move(members)) {
+    feed = context;
+    logits_from = context_size_ - 1;
+    prompt_size = context_size_;
+    for (const auto& m : members_) prompt_size += int64_t(m.req->continuation.size()) - 1;
   }
   void on_logits(int64_t index, std::span<const float> row) override {
-    const int32_t token = req_.continuation[size_t(index - logits_from)];
-    const double lp = log_softmax_at(row, token);
-    out_.token_logprobs.push_back(lp);
-    out_.logprob += lp;
-    if (argmax(row) != token) out_.greedy = false;
+    if (index == context_size_ - 1) {
+      // The context's last row predicts every continuation's first token.
+      for (const auto& m : members_) score(m, 0, row);
+      start_next(0);
+      return;
+    }
+    const Member& m = members_[current_];
+    const size_t j = size_t(index - context_size_ + 1);
+    score(m, j, row);
+    if (j + 1 == m.req->continuation.size()) start_next(current_ + 1);
   }
 
  private:
-  const LoglikRequest& req_;
-  LoglikResult& out_;
+  static void score(const Member& m, size_t j, std::span<const float> row) {
+    const int32_t token = m.req->continuation[j];
+    const double lp = log_softmax_at(row, token);
+    m.out->token_logprobs.push_back(lp);
+    m.out->logprob += lp;
+    if (argmax(row) != token) m.out->greedy = false;
+  }
+  // Feeds the next member with more than one continuation token (the others are done),
+  // after dropping the previous continuation from the feed and the cache.
+  void start_next(size_t from) {
+    current_ = from;
+    while (current_ < members_.size() && members_[current_].req->continuation.size() < 2) ++current_;
+    feed.resize(size_t(context_size_));
+    fed = std::min<int64_t>(fed, context_size_);
+    cache->set_size(fed);
+    if (current_ == members_.size()) return;
+    const Tokens& c = members_[current_].req->continuation;
+    feed.insert(feed.end(), c.begin(), c.end() - 1);
+  }
+
+  int64_t context_size_;
+  std::vector<Member> members_;
+  size_t current_ = 0;
 };
 
 // Generation: sample from the logits of the last prompt token, then feed each sampled token
@@ -308,7 +345,17 @@ std::vector<LoglikResult> Engine::loglikelihood(std::span<const LoglikRequest> r
     check_tokens(all, "loglikelihood request", i);
     check_tokens(r.continuation, "continuation of request", i);
   }
-  for (size_t i = 0; i < requests.size(); ++i) jobs.push_back(std::make_unique<LoglikJob>(requests[i], out[i]));
+  // Requests with the same context share one job (in order of first appearance), so a
+  // context is evaluated once however many continuations it has.
+  std::map<Tokens, size_t> job_of_context;
+  std::vector<std::pair<const Tokens*, std::vector<SharedContextJob::Member>>> groups;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto [it, fresh] = job_of_context.try_emplace(requests[i].context, groups.size());
+    if (fresh) groups.push_back({&requests[i].context, {}});
+    groups[it->second].second.push_back({&requests[i], &out[i]});
+  }
+  for (auto& [context, members] : groups)
+    jobs.push_back(std::make_unique<SharedContextJob>(*context, std::move(members)));
   run_jobs(jobs, progress);
   return out;
 }

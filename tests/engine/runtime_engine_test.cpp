@@ -185,6 +185,37 @@ TEST(RuntimeLoglik, EqualsSumOfLogSoftmaxOfFullLogits) {
   EXPECT_TRUE(results.back().greedy);
 }
 
+// Multiple-choice scoring: many continuations (one-token ones too) of a few contexts, given
+// interleaved. Each context is evaluated once (the progress total counts its tokens once)
+// and every log-prob equals the one read from the full logits of context + continuation.
+TEST(RuntimeLoglik, SharedContextsAreEvaluatedOnceAndExactly) {
+  auto e = Engine::load(tiny_scout().string());
+  const int64_t nv = e->hparams().n_vocab;
+  const auto contexts = random_prompts(2, nv, 21, 8, 30);
+  const auto conts = random_prompts(6, nv, 22, 1, 5);
+  std::vector<LoglikRequest> reqs;
+  int64_t expected_total = int64_t(contexts[0].size() + contexts[1].size());
+  for (size_t i = 0; i < conts.size(); ++i) {
+    reqs.push_back({contexts[i % 2], conts[i]});
+    expected_total += int64_t(conts[i].size()) - 1;
+  }
+  reqs.push_back({contexts[0], Tokens{conts[0][0]}});  // a one-token continuation
+  int64_t total = 0;
+  const auto results = e->loglikelihood(reqs, [&total](int64_t, int64_t t) { total = t; });
+  EXPECT_EQ(total, expected_total);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    Tokens all = reqs[i].context;
+    all.insert(all.end(), reqs[i].continuation.begin(), reqs[i].continuation.end());
+    const auto logits = e->prompt_logits(std::span(&all, 1))[0];
+    ASSERT_EQ(results[i].token_logprobs.size(), reqs[i].continuation.size());
+    for (size_t j = 0; j < reqs[i].continuation.size(); ++j) {
+      const float* row = logits.data() + (reqs[i].context.size() - 1 + j) * size_t(nv);
+      EXPECT_NEAR(results[i].token_logprobs[j], log_softmax_at(row, nv, reqs[i].continuation[j]), 1e-12)
+          << "request " << i << " token " << j;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------- sampling
 
 TEST(RuntimeSampling, GreedyAndDegenerateFiltersPickTheArgmax) {
