@@ -350,7 +350,10 @@ std::vector<LoglikResult> Engine::loglikelihood(std::span<const LoglikRequest> r
   std::map<Tokens, size_t> job_of_context;
   std::vector<std::pair<const Tokens*, std::vector<SharedContextJob::Member>>> groups;
   for (size_t i = 0; i < requests.size(); ++i) {
-    auto [it, fresh] = job_of_context.try_emplace(requests[i].context, groups.size());
+    // Without sharing, a per-request key keeps every request in its own job (for measuring).
+    Tokens key = requests[i].context;
+    if (!opts_.share_contexts) key.push_back(-1 - int32_t(i));
+    auto [it, fresh] = job_of_context.try_emplace(std::move(key), groups.size());
     if (fresh) groups.push_back({&requests[i].context, {}});
     groups[it->second].second.push_back({&requests[i], &out[i]});
   }

@@ -39,6 +39,7 @@ struct EngineOptions {
   int64_t n_ctx = 0;                            // tokens per sequence; 0 = the model's training context
   int64_t n_batch = 512;                        // most tokens in one forward pass
   int64_t max_seqs = 16;                        // most sequences live at once
+  bool share_contexts = true;                   // loglikelihood: evaluate a repeated context once
   model::ModelOptions model;
 };
 

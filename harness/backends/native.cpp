@@ -48,6 +48,7 @@ NativeBackend::NativeBackend(const std::string& gguf_path, const NativeOptions& 
   eo.n_threads = options.n_threads;
   eo.n_batch = options.n_batch;
   eo.max_seqs = options.max_seqs;
+  eo.share_contexts = options.prefix_reuse;
   eo.kv_type = options.kv_f32 ? model::KvType::F32 : model::KvType::F16;
   // The training context can be millions of tokens (Scout: 10M); these benchmarks need a few
   // thousand, so the default is the training context capped at 8192.

@@ -17,6 +17,7 @@ struct NativeOptions {
   int64_t n_batch = 512;      // tokens per forward pass
   int64_t max_seqs = 16;      // sequences evaluated together
   bool kv_f32 = false;        // F32 KV cache (exact) instead of F16 (llama.cpp's default)
+  bool prefix_reuse = true;   // log-likelihood: a context shared by options is evaluated once
   std::string chat_template;  // override the GGUF's template by name ("llama4", "chatml"...)
   bool progress = false;      // the engine's own prefill progress (off: the harness shows its own)
 };

@@ -58,14 +58,22 @@ store::Sample sample(std::string task, std::string doc, double score, std::strin
   return s;
 }
 
+// A fresh store holding two empty runs, A and B.
+struct TwoRuns {
+  store::Store db;
+  int64_t a = 0, b = 0;
+  explicit TwoRuns(const std::string& name) : db(store::Store::open(test::scratch_dir(name) / "r.db")) {
+    store::RunSpec spec{.tasks = {"t"}, .scout_version = "test"};
+    spec.config = {{"which", "a"}};
+    a = db.begin_run(spec);
+    spec.config = {{"which", "b"}};
+    b = db.begin_run(spec);
+  }
+};
+
 TEST(CompareRuns, PairsSamplesAndCountsFlips) {
-  const auto dir = test::scratch_dir("compare_runs");
-  auto db = store::Store::open(dir / "r.db");
-  store::RunSpec spec{.tasks = {"t"}, .scout_version = "test"};
-  spec.config = {{"which", "a"}};
-  const int64_t a = db.begin_run(spec);
-  spec.config = {{"which", "b"}};
-  const int64_t b = db.begin_run(spec);
+  TwoRuns runs("compare_runs");
+  auto& [db, a, b] = runs;
   db.insert_samples(a, std::vector{sample("t", "d1", 1, "A"), sample("t", "d2", 1, "A"), sample("t", "d3", 0, "B"),
                                    sample("t", "d4", 0, "C"), sample("t", "d5", 1, "A"), sample("u", "x", 1, "A")});
   db.insert_samples(b, std::vector{sample("t", "d1", 1, "A"), sample("t", "d2", 0, "D"), sample("t", "d3", 1, "A"),
@@ -94,13 +102,8 @@ TEST(CompareRuns, PairsSamplesAndCountsFlips) {
 }
 
 TEST(CompareRuns, NonBinaryScoresHaveNoMcNemar) {
-  const auto dir = test::scratch_dir("compare_runs_nb");
-  auto db = store::Store::open(dir / "r.db");
-  store::RunSpec spec{.tasks = {"t"}, .scout_version = "test"};
-  spec.config = {{"which", "a"}};
-  const int64_t a = db.begin_run(spec);
-  spec.config = {{"which", "b"}};
-  const int64_t b = db.begin_run(spec);
+  TwoRuns runs("compare_runs_nb");
+  auto& [db, a, b] = runs;
   db.insert_samples(a, std::vector{sample("t", "d1", 0.5, "x"), sample("t", "d2", 1, "y")});
   db.insert_samples(b, std::vector{sample("t", "d1", 1, "x"), sample("t", "d2", 1, "y")});
   const auto ts = compare_runs(db, a, db, b, {.resamples = 100});
