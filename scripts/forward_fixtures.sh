@@ -5,6 +5,7 @@
 # models), .cache/venv and, for the SmolLM2 fixture, .cache/models (scripts/setup.sh).
 #
 #   scripts/forward_fixtures.sh [path/to/scout-eval]
+#   FORWARD_FIXTURES=wiki scripts/forward_fixtures.sh ...   # only the *-wiki* fixtures (last section)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 S=${1:-$root/build/cli/scout-eval}
@@ -22,6 +23,43 @@ fixture() {  # dump out top_k info model-args... [--engine JSON]
   local dump=$1 out=$2 k=$3 info=$4; shift 4
   "$PY" "$root/scripts/forward_make_fixture.py" "$dump" --out "$OUT/$out" --top-k "$k" --info "$info" "$@"
 }
+
+# ---- Prompts of 1 to ~1000 tokens (wikitext), llama.cpp defaults, with its noise floor ---------
+# Each fixture also stores "reference_noise": llama.cpp against itself after a one-ulp change of
+# blk.0.attn_norm.weight (scripts/forward_perturb_ulp.py), measured like the engine. With
+# quantized weights every matmul re-quantizes its input (Q8_0/Q8_1/Q8_K), which turns any
+# rounding-level difference into a full quantization step somewhere: that floor is what an
+# exact re-implementation can reach, and the tests bound the engine relative to it.
+wiki_fixtures() {  # model out top_k engine-json prompts model-args...
+  local m=$1 out=$2 k=$3 engine=$4 prompts=$5; shift 5
+  "$REF" --model "$m" --prompt-file "$prompts" --out "$work/w-ref" 2>/dev/null
+  "$PY" "$root/scripts/forward_perturb_ulp.py" "$m" "$work/w-ulp.gguf" >/dev/null
+  "$REF" --model "$work/w-ulp.gguf" --prompt-file "$prompts" --out "$work/w-ulp" 2>/dev/null
+  fixture "$work/w-ref" "$out" "$k" \
+    "{\"tool\":\"ref-logits (defaults: F16 KV cache, flash attention auto)\",\"version\":\"$ref_version\"}" \
+    --model-sha256 "$(sha256sum "$m" | cut -d' ' -f1)" --engine "$engine" "$@" \
+    --noise "$work/w-ulp" --noise-info '{"tool":"same ref-logits run on the model with blk.0.attn_norm.weight moved up one ulp (scripts/forward_perturb_ulp.py)"}'
+  rm -rf "$work/w-ref" "$work/w-ulp" "$work/w-ulp.gguf"
+}
+if [ -f "$SMOL" ]; then
+  wiki_fixtures "$SMOL" llamacpp-smollm2-q4_1-wiki.json 4 '{"kv_type":"f16"}' "$OUT/prompts-wiki-smollm2.txt" \
+    --model-file ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+  "$S" quantize "$SMOL" "$work/smollm2-f16.gguf" --type F16 >/dev/null 2>&1
+  wiki_fixtures "$work/smollm2-f16.gguf" llamacpp-smollm2-f16-wiki.json 4 '{"kv_type":"f16"}' \
+    "$OUT/prompts-wiki-smollm2.txt" --model-file ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf" --quantize F16
+else
+  echo "forward_fixtures: $SMOL missing; SmolLM2 wiki fixtures not regenerated" >&2
+fi
+for preset in tiny-scout tiny-maverick; do
+  m=$work/$preset-f16.gguf
+  "$S" model init --arch llama4 --preset "$preset" --dtype f16 -o "$m" 2>/dev/null
+  wiki_fixtures "$m" "llamacpp-$preset-f16-wiki.json" 4 '{"kv_type":"f16"}' "$OUT/prompts-wiki-tiny.txt" \
+    --preset "llama4/$preset" --dtype f16
+  "$S" quantize "$m" "$work/$preset-q4_k_m.gguf" --type Q4_K_M >/dev/null 2>&1
+  wiki_fixtures "$work/$preset-q4_k_m.gguf" "llamacpp-$preset-q4_k_m-wiki.json" 4 '{"kv_type":"f16"}' \
+    "$OUT/prompts-wiki-tiny.txt" --preset "llama4/$preset" --dtype f16 --quantize Q4_K_M
+done
+if [ "${FORWARD_FIXTURES:-all}" = wiki ]; then ls -la "$OUT"; exit 0; fi
 
 # Tiny random models: llama.cpp in full F32 (F32 weights, F32 KV cache, no flash attention)
 # and with its defaults on F16 weights (F16 KV cache, flash attention auto).

@@ -50,18 +50,22 @@ struct options {
   bool kv_f32 = false; // F32 KV cache instead of llama.cpp's default F16
   std::string fa;      // "" = default: off with --kv-f32, else auto (llama.cpp's default)
   bool verbose = false;
+  int generate = 0;    // greedy tokens to generate after each prompt (0: none)
 };
 
 [[noreturn]] void usage(const char* argv0, int rc) {
   std::fprintf(rc ? stderr : stdout,
                "usage: %s --model M.gguf --prompt-file F --out DIR [--threads T] [--ctx N]\n"
-               "          [--batch B] [--kv-f32] [--fa auto|on|off] [--verbose]\n"
+               "          [--batch B] [--kv-f32] [--fa auto|on|off] [--generate N] [--verbose]\n"
                "  --threads T   CPU threads (default: all cores)\n"
                "  --ctx N       context size (default: longest prompt; error if a prompt is longer)\n"
                "  --batch B     tokens per llama_decode / ubatch (default 512)\n"
                "  --kv-f32      keep the KV cache in F32 (default: llama.cpp's F16); implies --fa off\n"
                "                (llama.cpp casts F32 K/V to F16 before flash attention)\n"
                "  --fa MODE     flash attention: auto (llama.cpp default), on, off\n"
+               "  --generate N  after each prompt, decode N tokens greedily (argmax, ties to the lower\n"
+               "                id, end-of-generation tokens not special) one at a time, writing\n"
+               "                DIR/i.generated.json: the ids and each step's top-1/top-2 logit margin\n"
                "  --verbose     keep llama.cpp's log output\n",
                argv0);
   std::exit(rc);
@@ -96,6 +100,7 @@ options parse_args(int argc, char** argv) {
     else if (a == "--batch" || a == "-b") o.batch = next_int();
     else if (a == "--kv-f32") o.kv_f32 = true;
     else if (a == "--fa") o.fa = next();
+    else if (a == "--generate") o.generate = next_int();
     else if (a == "--verbose" || a == "-v") o.verbose = true;
     else if (a == "--help" || a == "-h") usage(argv[0], 0);
     else {
@@ -194,6 +199,43 @@ void quiet_log(ggml_log_level level, const char* text, void*) {
   if (level == GGML_LOG_LEVEL_ERROR) std::fputs(text, stderr);
 }
 
+// Greedy continuation: argmax of the last row (ties to the lower id), fed back one token at a
+// time at the next position. Records each step's margin between the top two logits, so that
+// a divergence from another engine can be checked against a near-tie.
+bool generate_greedy(llama_context* ctx, llama_batch& batch, const float* last_row, int n_vocab, int n_prompt,
+                     int n_gen, const std::string& path) {
+  std::vector<float> row(last_row, last_row + n_vocab);
+  std::string ids = "[", margins = "[";
+  for (int k = 0; k < n_gen; ++k) {
+    int best = 0, second = -1;
+    for (int v = 1; v < n_vocab; ++v) {
+      if (row[v] > row[best]) { second = best; best = v; }
+      else if (second < 0 || row[v] > row[second]) second = v;
+    }
+    if (k) { ids += ','; margins += ','; }
+    ids += std::to_string(best);
+    char m[32];
+    std::snprintf(m, sizeof m, "%.6g", double(row[best] - row[second]));
+    margins += m;
+    if (k + 1 == n_gen) break;
+    batch.n_tokens = 1;
+    batch.token[0] = best;
+    batch.pos[0] = n_prompt + k;
+    batch.n_seq_id[0] = 1;
+    batch.seq_id[0][0] = 0;
+    batch.logits[0] = 1;
+    if (llama_decode(ctx, batch) != 0) {
+      std::fprintf(stderr, "ref-logits: llama_decode failed while generating token %d\n", k + 1);
+      return false;
+    }
+    const float* r = llama_get_logits_ith(ctx, 0);
+    row.assign(r, r + n_vocab);
+  }
+  const std::string js = "{\"tokens\":" + ids + "],\"top2_margin\":" + margins + "]}\n";
+  write_file(path, js.data(), js.size());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -233,9 +275,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ref-logits: every prompt tokenized to nothing\n");
     return 1;
   }
-  const int n_ctx = o.ctx > 0 ? o.ctx : longest;
-  if (longest > n_ctx) {
-    std::fprintf(stderr, "ref-logits: a prompt has %d tokens, more than --ctx %d\n", longest, n_ctx);
+  const int n_ctx = o.ctx > 0 ? o.ctx : longest + o.generate;
+  if (longest + o.generate > n_ctx) {
+    std::fprintf(stderr, "ref-logits: a prompt has %d tokens (+%d generated), more than --ctx %d\n", longest,
+                 o.generate, n_ctx);
     return 1;
   }
   const int n_batch = std::min(o.batch, std::max(n_ctx, 1));
@@ -324,6 +367,10 @@ int main(int argc, char** argv) {
       }
     }
     write_file(stem + ".logits.f32", logits.data(), logits.size() * sizeof(float));
+    if (o.generate > 0 && n > 0 &&
+        !generate_greedy(ctx, batch, &logits[static_cast<size_t>(n - 1) * n_vocab], n_vocab, n, o.generate,
+                         stem + ".generated.json"))
+      return 1;
     std::fprintf(stderr, "ref-logits: prompt %zu: %d tokens -> %s.{tokens.json,logits.f32}\n", pi, n,
                  stem.c_str());
   }
