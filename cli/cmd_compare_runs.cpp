@@ -98,7 +98,7 @@ void add_compare_runs(CLI::App& app, Action& run) {
       if (a->json) {
         nlohmann::json j = {{"run_a", a->run_a}, {"run_b", a->run_b}, {"tasks", nlohmann::json::array()}};
         for (const auto& t : ts) j["tasks"].push_back(to_json(t, a->max_flips));
-        fmt::print("{}\n", j.dump(1));
+        fmt::print("{}\n", j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
       } else {
         print_text(*a, ts);
       }

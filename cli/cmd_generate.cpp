@@ -85,7 +85,7 @@ int run_generate(const GenerateOptions& o) {
                         {"finish", runtime::finish_reason_name(r.finish)}};
     if (r.finish == runtime::FinishReason::StopToken) j["stop_token"] = r.stop_token;
     if (r.finish == runtime::FinishReason::StopString) j["stop_string"] = r.stop_string;
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else if (engine->tokenizer()) {
     fmt::print("{}\n", r.text);
   } else {

@@ -54,7 +54,7 @@ int score_command(const ScoreArgs& a) {
     nlohmann::json out = {{"task", r.at("task")}, {"protocol", r.at("protocol")}, {"metrics", r.at("metrics")},
                           {"n", r.at("n")}, {"samples", r.at("samples")}, {"metric_rows", r.at("metric_rows")},
                           {"missing_doc_ids", r.at("missing_doc_ids")}};
-    fmt::print("{}\n", out.dump());
+    fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     print_task_result(r);
     if (!r.at("missing_doc_ids").empty())
@@ -69,7 +69,7 @@ int rescore_command(const ScoreArgs& a) {
   auto data = data_dir_of(a);
   const auto r = harness::rescore_run(st, a.run_id, cat.protocols, cat.components, data);
   if (a.json) {
-    fmt::print("{}\n", r.dump());
+    fmt::print("{}\n", r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     fmt::print("run {} re-scored\n", a.run_id);
     for (const auto& t : r.at("tasks")) print_task_result(t);

@@ -68,11 +68,9 @@ bool Db::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 std::optional<std::string> json_param(const nlohmann::json& value) {
   if (value.is_null()) return std::nullopt;
-  try {
-    return value.dump();
-  } catch (const nlohmann::json::exception& e) {  // e.g. a string that is not valid UTF-8
-    throw Error(fmt::format("cannot store JSON value: {}", e.what()));
-  }
+  // Model output cut mid-character is not valid UTF-8: store U+FFFD there rather than lose
+  // the sample (the raw output itself goes to a TEXT column untouched).
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // --------------------------------------------------------------------------------- Statement

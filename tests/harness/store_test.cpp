@@ -256,6 +256,21 @@ TEST(StoreSamples, ReinsertIsIdempotentAndStoredSampleWins) {
   EXPECT_TRUE(s.completed_sample_keys(run, "ifeval").empty());
 }
 
+// A model's output cut mid-character: the raw text is kept byte for byte, and JSON holding it
+// is stored with U+FFFD in place of the broken bytes instead of failing the batch.
+TEST(StoreSamples, InvalidUtf8OutputIsKept) {
+  Store s = Store::open(fresh_db("store_utf8"));
+  int64_t run = s.begin_run(make_spec());
+  const std::string broken = "caf\xc3";  // the first byte of a two-byte character, then the end
+  Sample x = make_sample("gsm8k", "1", 0, broken);
+  x.extra = {{"answer_text", broken}};
+  EXPECT_EQ(s.insert_samples(run, std::vector{x}), 1);
+  const auto back = s.samples_for_run(run);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].output, broken);
+  EXPECT_EQ(back[0].extra.at("answer_text"), "caf\xef\xbf\xbd");
+}
+
 TEST(StoreSamples, DuplicateKeyWithinOneBatchKeepsTheFirst) {
   Store s = Store::open(fresh_db("store_dup_in_batch"));
   int64_t run = s.begin_run(make_spec());
