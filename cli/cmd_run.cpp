@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,13 +12,17 @@
 
 #include "cli/cmd_eval_common.h"
 #include "cli/commands.h"
+#include "cli/model_record.h"
 #include "engine/gguf/gguf.h"
 #include "engine/gguf/gguf_json.h"
 #include "engine/model/hparams.h"
 #include "engine/quant/file_type.h"
+#include "engine/tokenizer/chat_template.h"
+#include "engine/tokenizer/vocab.h"
 #include "engine/util/error.h"
 #include "engine/util/sha256.h"
 #include "harness/backends/native.h"
+#include "harness/backends/openai_http.h"
 #include "harness/results_json.h"
 #include "harness/runner.h"
 #include "harness/testing/fake_backend.h"
@@ -33,7 +38,7 @@ struct RunArgs {
   std::optional<int64_t> limit;
   uint64_t seed = 0;
   std::string db = "results.db";
-  int64_t batch = 8;
+  int64_t batch = 0;
   std::string data_dir;
   bool no_verify = false;
   std::optional<std::string> protocol_dir;
@@ -46,6 +51,10 @@ struct RunArgs {
   std::string fake_backend;  // test-only: a FakeBackend script instead of a model
   harness::NativeOptions native;
   std::string kv = "f16";
+  std::string backend = "native";
+  harness::OpenAIOptions http;  // --backend openai (the API key is read from api_key_env at run time)
+  std::string api_key_env = "OPENAI_API_KEY";
+  bool no_request_cache = false;
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -55,24 +64,6 @@ std::vector<std::string> split_list(const std::string& s) {
   while (std::getline(ss, item, ','))
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-// The model file's identity and description for the store (hashes the whole file).
-store::Model describe_model(const std::string& path) {
-  auto f = gguf::File::open(path);
-  store::Model m;
-  m.path = std::filesystem::absolute(path).string();
-  fmt::print(stderr, "hashing {}...\n", path);
-  m.sha256 = sha256_file_hex(path);
-  m.file_size = int64_t(f->file_size());
-  m.arch = f->architecture();
-  m.file_type = f->find("general.file_type") ? quant::file_type_name(f->get_int("general.file_type")) : "unknown";
-  m.metadata = gguf::metadata_json(*f, 0);
-  try {
-    m.n_params = model::load_hparams(*f).n_params();
-  } catch (const Error&) {
-  }
-  return m;
 }
 
 nlohmann::json host_info() {
@@ -134,12 +125,65 @@ void print_summary(const harness::RunResult& r, const EvalCatalog& cat, const st
   }
 }
 
+// The client-side chat template for log-likelihood requests: a name (llama4, chatml...), the
+// model's GGUF (its tokenizer.chat_template, default system prompt included) or a Jinja file
+// (Hugging Face's chat_template).
+tok::ChatTemplate client_chat_template(const std::string& arg) {
+  if (arg.ends_with(".gguf")) {
+    const auto vocab = tok::Vocab::from_gguf(*gguf::File::open(arg));
+    return tok::ChatTemplate::for_vocab(vocab);
+  }
+  if (std::filesystem::is_regular_file(arg)) {
+    std::ifstream f(arg);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return tok::ChatTemplate::from_jinja(ss.str());
+  }
+  return tok::ChatTemplate::from_name(arg);
+}
+
+// The HTTP backend for --backend openai: the key comes from the environment, never the command
+// line, and goes nowhere but the Authorization header.
+std::unique_ptr<harness::OpenAIBackend> make_http_backend(const RunArgs& a, store::Store& st) {
+  if (a.model.empty()) throw Error("--model NAME is required: the model name the server serves");
+  auto o = a.http;
+  o.model = a.model;
+  o.use_cache = !a.no_request_cache;
+  if (const char* key = std::getenv(a.api_key_env.c_str())) o.api_key = key;
+  if (!a.native.chat_template.empty()) {
+    auto tmpl = std::make_shared<tok::ChatTemplate>(client_chat_template(a.native.chat_template));
+    o.chat_template_name = fmt::format("{} ({})", tmpl->name(), std::filesystem::path(a.native.chat_template).filename().string());
+    o.render_chat = [tmpl](const std::vector<harness::ChatMessage>& messages) {
+      std::vector<tok::ChatMessage> m;
+      for (const auto& x : messages) m.push_back({x.role, x.content});
+      return tmpl->render(m, /*add_generation_prompt=*/true);
+    };
+  }
+  return std::make_unique<harness::OpenAIBackend>(std::move(o), &st.db());
+}
+
+// Runs; a server without prompt log-probabilities fails the first log-likelihood task, so the
+// error names it (the backend cannot know which task it serves).
+harness::RunResult run_naming_task(harness::Runner& runner, const harness::RunOptions& opts, const EvalCatalog& cat) {
+  try {
+    return runner.run(opts);
+  } catch (const harness::LogprobsUnavailable& e) {
+    for (const auto& t : opts.tasks) {
+      const auto& p = t.protocol.empty() ? cat.protocols.default_for(t.task) : cat.protocols.get(t.task, t.protocol);
+      if (p.kind != harness::RequestKind::generate)
+        throw Error(fmt::format("task {} [{}] is scored by log-likelihood: {}", t.task, p.name, e.what()));
+    }
+    throw;
+  }
+}
+
 int run_command(const RunArgs& a) {
   const EvalCatalog cat = load_catalog(a.protocol_dir);
   harness::RunOptions opts;
   opts.tasks = task_specs(a, cat, opts);
   opts.seed = a.seed;
-  opts.batch_size = a.batch;
+  // 0 = auto: 8 for the native engine, enough to keep every HTTP connection busy otherwise.
+  opts.batch_size = a.batch > 0 ? a.batch : a.backend == "openai" ? std::max<int64_t>(8, 2 * a.http.concurrency) : 8;
   opts.data_dir = a.data_dir.empty() ? harness::DataDir::default_root() : std::filesystem::path(a.data_dir);
   opts.verify_checksums = !a.no_verify;
   opts.progress = !a.no_progress;
@@ -147,6 +191,7 @@ int run_command(const RunArgs& a) {
 
   auto st = store::Store::open(a.db);
   std::unique_ptr<harness::Backend> backend;
+  harness::OpenAIBackend* http = nullptr;
   std::string model_label;
   if (!a.fake_backend.empty()) {
     std::ifstream f(a.fake_backend);
@@ -155,9 +200,16 @@ int run_command(const RunArgs& a) {
     opts.model_sha256 = "fake:" + sha256_file_hex(a.fake_backend);
     opts.backend_config = {{"fake", true}};
     model_label = "fake";
+  } else if (a.backend == "openai") {
+    auto made = make_http_backend(a, st);
+    http = made.get();
+    opts.backend_kind = store::BackendKind::openai;
+    opts.backend_config = http->config();
+    model_label = http->describe();
+    backend = std::move(made);
   } else {
     if (a.model.empty()) throw Error("--model is required");
-    const store::Model m = describe_model(a.model);
+    const store::Model m = describe_model_file(a.model);
     opts.model_id = st.upsert_model(m);
     opts.model_sha256 = m.sha256;
     auto native_opts = a.native;
@@ -169,7 +221,12 @@ int run_command(const RunArgs& a) {
   }
 
   harness::Runner runner(st, *backend, cat.protocols, cat.components);
-  const auto result = runner.run(opts);
+  const auto result = run_naming_task(runner, opts, cat);
+  if (http) {
+    const auto c = http->counters();
+    fmt::print(stderr, "openai backend: {} HTTP requests ({} retries), {} answered from the request cache\n", c.sent,
+               c.retried, c.cached);
+  }
   print_summary(result, cat, opts.tasks);
 
   if (!a.output_json.empty()) {
@@ -193,15 +250,27 @@ int run_command(const RunArgs& a) {
 void add_run(CLI::App& app, Action& run) {
   auto* cmd = app.add_subcommand("run", "Evaluate a model on tasks (resumable: rerun the same command to continue)");
   auto a = std::make_shared<RunArgs>();
-  cmd->add_option("--model", a->model, "GGUF model file");
+  cmd->add_option("--model", a->model, "GGUF model file (--backend openai: the model name the server serves)");
+  cmd->add_option("--backend", a->backend, "native (the in-process engine) or openai (an OpenAI-compatible server)")
+      ->check(CLI::IsMember({"native", "openai"}))->default_val("native");
+  cmd->add_option("--base-url", a->http.base_url, "--backend openai: the server, e.g. http://127.0.0.1:8000/v1");
+  cmd->add_option("--concurrency", a->http.concurrency, "--backend openai: requests in flight")
+      ->default_val(8)->check(CLI::PositiveNumber);
+  cmd->add_option("--timeout", a->http.timeout_s, "--backend openai: seconds per HTTP attempt")
+      ->default_val(600)->check(CLI::PositiveNumber);
+  cmd->add_option("--retries", a->http.retries, "--backend openai: retries after HTTP 429/5xx or a network error")
+      ->default_val(5)->check(CLI::NonNegativeNumber);
+  cmd->add_option("--api-key-env", a->api_key_env, "--backend openai: environment variable holding the API key")
+      ->default_val("OPENAI_API_KEY");
+  cmd->add_flag("--no-request-cache", a->no_request_cache, "--backend openai: do not read or write the request cache");
   cmd->add_option("--tasks", a->tasks, "Comma-separated tasks; task@protocol picks a protocol per task");
   cmd->add_option("--protocol", a->protocol, "Protocol for every task without @ (default: each task's default)");
   cmd->add_option("--suite", a->suite, "A predefined task list: quick or card");
   cmd->add_option("--limit", a->limit, "Evaluate only the first N documents of each task")->check(CLI::PositiveNumber);
   cmd->add_option("--seed", a->seed, "Run seed (sampling, seeded option orders)")->default_val(0);
   cmd->add_option("--db", a->db, "Results database")->default_val("results.db");
-  cmd->add_option("--batch", a->batch, "Samples per backend call and per store transaction")
-      ->default_val(8)->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", a->batch, "Samples per backend call and per store transaction (0 = 8, or 2 x --concurrency)")
+      ->default_val(0)->check(CLI::NonNegativeNumber);
   cmd->add_option("--data-dir", a->data_dir, "Folder holding the data sets (default: $SCOUT_DATA_DIR or ../shared/datasets)");
   cmd->add_flag("--no-verify", a->no_verify, "Do not check data files against the SHA-256 in SOURCE.md");
   cmd->add_option("--protocol-dir", a->protocol_dir, "Load more protocol/suite JSON files from this folder");
@@ -218,7 +287,8 @@ void add_run(CLI::App& app, Action& run) {
       ->default_val(0);
   cmd->add_option("--max-seqs", a->native.max_seqs, "Sequences evaluated together by the engine")->default_val(16);
   cmd->add_option("--kv", a->kv, "KV cache type")->check(CLI::IsMember({"f16", "f32"}))->default_val("f16");
-  cmd->add_option("--chat-template", a->native.chat_template, "Override the model's chat template (llama4, llama3, chatml...)");
+  cmd->add_option("--chat-template", a->native.chat_template, "Override the model's chat template (llama4, llama3, chatml...); --backend openai: the template for "
+                 "log-likelihood chat contexts, by name, GGUF or Jinja file");
   // Test-only: answer from a FakeBackend script instead of a model (resume and CLI tests).
   cmd->add_option("--fake-backend", a->fake_backend, "")->group("");
   cmd->callback([&run, a] { run = [a] { return run_command(*a); }; });

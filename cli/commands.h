@@ -20,4 +20,6 @@ void add_score(CLI::App& app, Action& run);   // score, rescore
 void add_tasks(CLI::App& app, Action& run);   // tasks (registry listing)
 void add_quantize(CLI::App& app, Action& run);  // quantize (llama-quantize's type mix)
 void add_compare_runs(CLI::App& app, Action& run);  // compare-runs (paired deltas, McNemar)
+void add_compare_quant(CLI::App& app, Action& run);  // compare-quant (llama-perplexity --kl-divergence)
+void add_serve(CLI::App& app, Action& run);  // serve (OpenAI-compatible HTTP server)
 }  // namespace scout::cli

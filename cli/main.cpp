@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   scout::cli::add_tasks(app, action);
   scout::cli::add_quantize(app, action);
   scout::cli::add_compare_runs(app, action);
+  scout::cli::add_compare_quant(app, action);
+  scout::cli::add_serve(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,7 +9,7 @@ mkdir -p "$cache/models"
 
 apt_packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libsqlite3-dev nlohmann-json3-dev libre2-dev libtbb-dev libbenchmark-dev libgtest-dev
-  libgmock-dev libcli11-dev libzip-dev libfmt-dev libssl-dev unzip
+  libgmock-dev libcli11-dev libzip-dev libfmt-dev libssl-dev unzip libcurl4-openssl-dev libcpp-httplib-dev
   chromium-headless-shell)  # the browser is for tests/py/test_report_browser.py only
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -23,11 +23,11 @@ fi
 
 # Python oracles for tests and fixture scripts (never used by the C++ binary at run time).
 venv="$cache/venv"
-pip_packages=(gguf==0.19.0 numpy)
+pip_packages=(gguf==0.19.0 numpy openai==3.57.0)
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import gguf, numpy" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import gguf, numpy, openai" 2>/dev/null; then
   echo "setup: installing Python test oracles into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check "${pip_packages[@]}"
 fi
