@@ -286,6 +286,9 @@ void add_run(CLI::App& app, Action& run) {
   cmd->add_option("--ctx", a->native.n_ctx, "Context size per sequence (0 = training context, at most 8192)")
       ->default_val(0);
   cmd->add_option("--max-seqs", a->native.max_seqs, "Sequences evaluated together by the engine")->default_val(16);
+  // Off only to measure what evaluating a shared context once saves (results are identical).
+  cmd->add_flag("--no-prefix-reuse", [a](int64_t) { a->native.prefix_reuse = false; },
+                "Log-likelihood: evaluate each option's context again instead of once");
   cmd->add_option("--kv", a->kv, "KV cache type")->check(CLI::IsMember({"f16", "f32"}))->default_val("f16");
   cmd->add_option("--chat-template", a->native.chat_template, "Override the model's chat template (llama4, llama3, chatml...); --backend openai: the template for "
                  "log-likelihood chat contexts, by name, GGUF or Jinja file");
