@@ -167,18 +167,10 @@ class GenJob : public Job {
 
   // Earliest stop string in the text; only matches ending in the newly added bytes are new.
   bool find_stop_string(size_t old_size) {
-    const size_t from = old_size >= longest_stop_ ? old_size - longest_stop_ + 1 : 0;
-    size_t best = std::string::npos;
-    for (const auto& s : req_.stop_strings) {
-      if (s.empty()) continue;
-      const size_t at = out_.text.find(s, from);
-      if (at < best) {
-        best = at;
-        out_.stop_string = s;
-      }
-    }
-    if (best == std::string::npos) return false;
-    out_.text.resize(best);
+    auto m = find_new_stop_string(out_.text, req_.stop_strings, old_size, longest_stop_);
+    if (m.at == std::string::npos) return false;
+    out_.stop_string = std::move(m.stop);
+    out_.text.resize(m.at);
     return true;
   }
 

@@ -8,6 +8,19 @@
 #include "engine/util/error.h"
 
 namespace scout::runtime {
+
+StopMatch find_new_stop_string(const std::string& text, const std::vector<std::string>& stops, size_t old_size,
+                               size_t longest) {
+  const size_t from = old_size >= longest ? old_size - longest + 1 : 0;
+  StopMatch best;
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
+    const size_t at = text.find(s, from);
+    if (at < best.at) best = {at, s};
+  }
+  return best;
+}
+
 namespace {
 
 uint64_t splitmix64(uint64_t& x) {

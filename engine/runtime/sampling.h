@@ -1,12 +1,14 @@
 #pragma once
 // Next-token sampling: greedy, or temperature with top-k / top-p / min-p filtering, from a
-// seeded portable RNG (the same seed gives the same tokens on every platform and build).
+// seeded portable RNG (the same seed gives the same tokens on every platform and build); and
+// the stop-string search that generation shares.
 //
 // Order, as Hugging Face transformers and vLLM apply them: logits / temperature, then top-k,
 // then softmax, then top-p (smallest set of most probable tokens whose mass reaches top_p),
 // then min-p (drop tokens below min_p * the top probability), renormalize, draw.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace scout::runtime {
@@ -45,5 +47,15 @@ class Sampler {
   std::vector<int32_t> order_;
   std::vector<double> probs_;
 };
+
+// The earliest of `stops` in `text` whose match ends past `old_size` (the bytes added since
+// the last look; `longest` is the longest stop's length), as (position, the stop string).
+// Empty stop strings never match. npos when none.
+struct StopMatch {
+  size_t at = std::string::npos;
+  std::string stop;
+};
+StopMatch find_new_stop_string(const std::string& text, const std::vector<std::string>& stops, size_t old_size,
+                               size_t longest);
 
 }  // namespace scout::runtime

@@ -126,19 +126,11 @@ struct Scheduler::Seq {
 
   bool find_stop_string(size_t old_size) {
     auto& g = out.generation;
-    const size_t from = old_size >= longest_stop ? old_size - longest_stop + 1 : 0;
-    size_t best = std::string::npos;
-    for (const auto& s : req.stop_strings) {
-      if (s.empty()) continue;
-      const size_t at = g.text.find(s, from);
-      if (at < best) {
-        best = at;
-        g.stop_string = s;
-      }
-    }
-    if (best == std::string::npos) return false;
-    g.text.resize(best);
-    released = std::min(released, best);
+    auto m = find_new_stop_string(g.text, req.stop_strings, old_size, longest_stop);
+    if (m.at == std::string::npos) return false;
+    g.stop_string = std::move(m.stop);
+    g.text.resize(m.at);
+    released = std::min(released, m.at);
     return true;
   }
 };
