@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/util/error.h"
+#include "engine/util/text.h"
 #include "engine/util/sha256.h"
 #include "harness/data/csv.h"
 
@@ -20,13 +21,6 @@
 namespace scout::harness {
 namespace fs = std::filesystem;
 namespace {
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 std::string strip_backticks(std::string s) {
   s = trim(s);

@@ -90,6 +90,21 @@ uint32_t PyRandom::genrand_uint32() {
   return y;
 }
 
+double PyRandom::gauss(double mu, double sigma) {
+  double z;
+  if (gauss_next_) {
+    z = *gauss_next_;
+    gauss_next_.reset();
+  } else {
+    constexpr double kTwoPi = 2.0 * 3.141592653589793;
+    const double x2pi = random() * kTwoPi;
+    const double g2rad = std::sqrt(-2.0 * std::log(1.0 - random()));
+    z = std::cos(x2pi) * g2rad;
+    gauss_next_ = std::sin(x2pi) * g2rad;
+  }
+  return mu + z * sigma;
+}
+
 double PyRandom::random() {
   const uint32_t a = genrand_uint32() >> 5, b = genrand_uint32() >> 6;
   return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <utility>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace scout::harness {
@@ -35,6 +36,8 @@ class PyRandom {
   }
   // random.sample(range(n), k).
   std::vector<int64_t> sample(int64_t n, int64_t k);
+  // random.gauss(mu, sigma) as Python 3.11 (Box-Muller, the second value kept for the next call).
+  double gauss(double mu, double sigma);
 
  private:
   void init_genrand(uint32_t s);
@@ -42,6 +45,7 @@ class PyRandom {
 
   std::array<uint32_t, 624> mt_{};
   int mti_ = 625;
+  std::optional<double> gauss_next_;
 };
 
 }  // namespace scout::harness

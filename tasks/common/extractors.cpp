@@ -8,17 +8,11 @@
 #include <mutex>
 
 #include "engine/util/error.h"
+#include "engine/util/text.h"
 #include "tasks/math/extract.h"
 
 namespace scout::tasks {
 namespace {
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 bool wants_last(const nlohmann::json& args, bool fallback) {
   if (!args.contains("occurrence")) return fallback;

@@ -3,18 +3,12 @@
 #include <cctype>
 
 #include "engine/util/error.h"
+#include "engine/util/text.h"
 #include "tasks/math/equivalence.h"
 #include "tasks/math/normalize.h"
 
 namespace scout::tasks {
 namespace {
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 std::string upper(std::string s) {
   for (auto& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));

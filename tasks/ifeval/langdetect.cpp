@@ -9,90 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "harness/data/pyrandom.h"
+
 namespace scout::tasks::ifeval {
-
-// ---- PyRandom: CPython's _randommodule.c ----------------------------------------------------
-
-void PyRandom::seed_with(std::uint32_t seed) {
-  // random.seed(int): init_by_array over the integer's 32-bit words (one word for < 2**32).
-  auto init_genrand = [this](std::uint32_t s) {
-    mt_[0] = s;
-    for (int i = 1; i < kN; ++i) mt_[i] = 1812433253U * (mt_[i - 1] ^ (mt_[i - 1] >> 30)) + static_cast<std::uint32_t>(i);
-  };
-  init_genrand(19650218U);
-  const std::uint32_t key[1] = {seed};
-  const int key_length = 1;
-  int i = 1, j = 0;
-  for (int k = std::max(kN, key_length); k; --k) {
-    mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1664525U)) + key[j] + static_cast<std::uint32_t>(j);
-    ++i;
-    ++j;
-    if (i >= kN) {
-      mt_[0] = mt_[kN - 1];
-      i = 1;
-    }
-    if (j >= key_length) j = 0;
-  }
-  for (int k = kN - 1; k; --k) {
-    mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941U)) - static_cast<std::uint32_t>(i);
-    ++i;
-    if (i >= kN) {
-      mt_[0] = mt_[kN - 1];
-      i = 1;
-    }
-  }
-  mt_[0] = 0x80000000U;
-  index_ = kN;
-  gauss_next_.reset();
-}
-
-std::uint32_t PyRandom::next_u32() {
-  constexpr std::uint32_t kMatrixA = 0x9908b0dfU, kUpper = 0x80000000U, kLower = 0x7fffffffU;
-  constexpr int kM = 397;
-  if (index_ >= kN) {
-    for (int k = 0; k < kN; ++k) {
-      std::uint32_t y = (mt_[k] & kUpper) | (mt_[(k + 1) % kN] & kLower);
-      mt_[k] = mt_[(k + kM) % kN] ^ (y >> 1) ^ ((y & 1U) ? kMatrixA : 0U);
-    }
-    index_ = 0;
-  }
-  std::uint32_t y = mt_[index_++];
-  y ^= (y >> 11);
-  y ^= (y << 7) & 0x9d2c5680U;
-  y ^= (y << 15) & 0xefc60000U;
-  y ^= (y >> 18);
-  return y;
-}
-
-double PyRandom::random() {
-  std::uint32_t a = next_u32() >> 5, b = next_u32() >> 6;
-  return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
-}
-
-std::uint32_t PyRandom::getrandbits(int k) { return next_u32() >> (32 - k); }
-
-std::size_t PyRandom::randbelow(std::size_t n) {
-  int k = 0;
-  for (std::size_t v = n; v; v >>= 1) ++k;  // n.bit_length()
-  std::size_t r = getrandbits(k);
-  while (r >= n) r = getrandbits(k);
-  return r;
-}
-
-double PyRandom::gauss(double mu, double sigma) {
-  double z;
-  if (gauss_next_) {
-    z = *gauss_next_;
-    gauss_next_.reset();
-  } else {
-    constexpr double kTwoPi = 2.0 * 3.141592653589793;
-    double x2pi = random() * kTwoPi;
-    double g2rad = std::sqrt(-2.0 * std::log(1.0 - random()));
-    z = std::cos(x2pi) * g2rad;
-    gauss_next_ = std::sin(x2pi) * g2rad;
-  }
-  return mu + z * sigma;
-}
 
 // ---- langdetect ------------------------------------------------------------------------------
 namespace {
@@ -367,7 +286,7 @@ std::optional<std::string> detect_language(py::TextView input) {
   constexpr double kConvThreshold = 0.99999, kProbThreshold = 0.1;
   const std::size_t n_lang = p.languages.size();
   std::vector<double> lang_prob(n_lang, 0.0);
-  PyRandom rng(0);
+  harness::PyRandom rng(0);  // langdetect's DetectorFactory seed
   for (int trial = 0; trial < kTrials; ++trial) {
     std::vector<double> prob(n_lang, 1.0 / static_cast<double>(n_lang));
     double alpha = kAlphaDefault + rng.gauss(0.0, 1.0) * kAlphaWidth;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/util/text.h"
+
 namespace scout::tasks::math {
 
 inline bool starts_with(std::string_view s, std::string_view prefix) {
@@ -23,14 +25,7 @@ inline bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// Python's str.strip() for ASCII whitespace.
-inline std::string trim(std::string_view s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
+using scout::trim;  // Python's str.strip() for ASCII whitespace (engine/util/text.h)
 
 // Python's str.replace(old, new): every non-overlapping occurrence, left to right.
 inline std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {

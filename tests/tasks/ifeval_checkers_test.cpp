@@ -89,21 +89,6 @@ TEST(IfevalLanguage, DetectsClearText) {
   EXPECT_EQ(ifeval::detect_language(py::decode_utf8("https://example.com 42")), std::nullopt);
 }
 
-TEST(IfevalLanguage, PyRandomReproducesPythonsMersenneTwister) {
-  // random.Random(0): .random() x3, then .gauss(0, 1) x3, then _randbelow(10) x5 and getrandbits(32).
-  ifeval::PyRandom r(0);
-  EXPECT_DOUBLE_EQ(r.random(), 0.8444218515250481);
-  EXPECT_DOUBLE_EQ(r.random(), 0.7579544029403025);
-  EXPECT_DOUBLE_EQ(r.random(), 0.420571580830845);
-  ifeval::PyRandom g(0);
-  EXPECT_DOUBLE_EQ(g.gauss(0, 1), 0.9417154046806644);
-  EXPECT_DOUBLE_EQ(g.gauss(0, 1), -1.3965781047011498);
-  EXPECT_DOUBLE_EQ(g.gauss(0, 1), -0.6797144480784211);
-  ifeval::PyRandom b(0);
-  for (std::size_t want : {6u, 6u, 0u, 4u, 8u}) EXPECT_EQ(b.randbelow(10), want);
-  EXPECT_EQ(b.getrandbits(32), 2087043557u);
-}
-
 // ---- length constraints -----------------------------------------------------------------------
 
 TEST(IfevalLength, SentencesFollowPunkt) {
