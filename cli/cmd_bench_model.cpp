@@ -74,7 +74,7 @@ int run_bench(const BenchOptions& o) {
   eo.max_seqs = std::max<int64_t>(o.parallel, 1);
   auto engine = runtime::Engine::load(o.model, eo);
   std::vector<double> pp, tg;
-  time_prompt(*engine, std::min<int64_t>(o.n_prompt, 16));  // warm-up: page in the weights
+  time_prompt(*engine, std::clamp<int64_t>(o.n_prompt, 1, 16));  // warm-up: page in the weights
   for (int r = 0; r < o.reps; ++r) {
     if (o.n_prompt > 0) pp.push_back(double(o.n_prompt) / time_prompt(*engine, o.n_prompt));
     if (o.n_gen > 0) tg.push_back(double(o.n_gen * o.parallel) / time_decode(*engine, o.n_gen, o.parallel));

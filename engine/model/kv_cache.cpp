@@ -85,6 +85,18 @@ void KvCache::read_v(int64_t layer, int64_t head, int64_t p0, int64_t p1, float*
   read(v16_, v32_, layer, head, p0, p1, out);
 }
 
+kernels::cpu::KvRows KvCache::k_rows(int64_t layer, int64_t head) const {
+  const size_t l = size_t(layer), off = size_t(head * head_dim_);
+  if (type_ == KvType::F16) return {k16_[l].data() + off, kv_dim_, true};
+  return {k32_[l].data() + off, kv_dim_, false};
+}
+
+kernels::cpu::KvRows KvCache::v_rows(int64_t layer, int64_t head) const {
+  const size_t l = size_t(layer), off = size_t(head * head_dim_);
+  if (type_ == KvType::F16) return {v16_[l].data() + off, kv_dim_, true};
+  return {v32_[l].data() + off, kv_dim_, false};
+}
+
 void KvCache::set_size(int64_t n) {
   if (n < 0 || n > capacity_) throw Error("KV cache: size " + std::to_string(n) + " beyond the reserved storage");
   size_ = n;

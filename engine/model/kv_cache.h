@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/kernels/cpu/attention.h"
 #include "engine/model/hparams.h"
 
 namespace scout::model {
@@ -31,6 +32,10 @@ class KvCache {
   // Copies K (or V) of KV head `head` at positions [p0, p1) into out, [(p1 - p0) x head_dim].
   void read_k(int64_t layer, int64_t head, int64_t p0, int64_t p1, float* out) const;
   void read_v(int64_t layer, int64_t head, int64_t p0, int64_t p1, float* out) const;
+  // K (or V) of KV head `head` in place, for kernels that read the cache without copying.
+  // Valid until the next reserve().
+  kernels::cpu::KvRows k_rows(int64_t layer, int64_t head) const;
+  kernels::cpu::KvRows v_rows(int64_t layer, int64_t head) const;
   // Declares positions [0, n) valid: after a forward pass, or to drop a suffix (n < size()).
   void set_size(int64_t n);
   void clear() { size_ = 0; }

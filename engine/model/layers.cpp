@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/kernels/cpu/attention.h"
 #include "engine/kernels/cpu/matmul.h"
 
 namespace scout::model {
@@ -73,7 +74,7 @@ void store_kv(const BatchLayout& batch, int64_t layer, const float* k, const flo
 
 namespace {
 
-// Queries handled by one attention task: their keys are converted from the cache once.
+// Queries of one sequence handled by one attention task (with every query head of one KV head).
 constexpr int64_t kQueryBlock = 32;
 
 struct AttentionTask {
@@ -81,30 +82,6 @@ struct AttentionTask {
   int64_t kv_head;
   int64_t q_begin, q_end;  // token offsets within the sequence's part of the batch
 };
-
-// One query head against keys [k0, k1) held in kbuf/vbuf (rows relative to `base`).
-void attend_one(const float* q, const float* kbuf, const float* vbuf, int64_t base, int64_t k0, int64_t k1,
-                int64_t head_dim, float scale, std::vector<float>& scores, float* out) {
-  const int64_t n = k1 - k0;
-  scores.resize(size_t(n));
-  float max_s = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    scores[size_t(j)] = dot(q, kbuf + (k0 - base + j) * head_dim, head_dim) * scale;
-    max_s = std::max(max_s, scores[size_t(j)]);
-  }
-  double sum = 0.0;
-  for (int64_t j = 0; j < n; ++j) {
-    scores[size_t(j)] = std::exp(scores[size_t(j)] - max_s);
-    sum += scores[size_t(j)];
-  }
-  const float inv = float(1.0 / sum);
-  std::fill(out, out + head_dim, 0.0f);
-  for (int64_t j = 0; j < n; ++j) {
-    const float p = scores[size_t(j)] * inv;
-    const float* vj = vbuf + (k0 - base + j) * head_dim;
-    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
-  }
-}
 
 }  // namespace
 
@@ -120,19 +97,13 @@ void attention(const BatchLayout& batch, const HParams& hp, int64_t layer, const
   parallel_rows(int64_t(tasks.size()), [&](int64_t ti) {
     const AttentionTask& task = tasks[size_t(ti)];
     const auto& s = *task.seq;
-    // Keys any query of the block can see: from the first query's window start to the last query.
-    const int64_t base = attention_window_start(s.pos0 + task.q_begin, chunk);
-    const int64_t last = s.pos0 + task.q_end;  // exclusive
-    std::vector<float> kbuf(size_t((last - base) * hd)), vbuf(kbuf.size()), scores;
-    s.cache->read_k(layer, task.kv_head, base, last, kbuf.data());
-    s.cache->read_v(layer, task.kv_head, base, last, vbuf.data());
+    const kernels::cpu::KvRows k = s.cache->k_rows(layer, task.kv_head), v = s.cache->v_rows(layer, task.kv_head);
     for (int64_t i = task.q_begin; i < task.q_end; ++i) {
       const int64_t t = s.first + i, pos = s.pos0 + i;
       const int64_t k0 = attention_window_start(pos, chunk);
       for (int64_t j = 0; j < group; ++j) {
         const int64_t h = task.kv_head * group + j;
-        attend_one(q + t * q_dim + h * hd, kbuf.data(), vbuf.data(), base, k0, pos + 1, hd, scale, scores,
-                   out + t * q_dim + h * hd);
+        kernels::cpu::attend(q + t * q_dim + h * hd, k, v, k0, pos + 1, hd, scale, out + t * q_dim + h * hd);
       }
     }
   });

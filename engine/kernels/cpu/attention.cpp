@@ -1,0 +1,192 @@
+#include "engine/kernels/cpu/attention.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "engine/kernels/cpu/matmul.h"
+#include "engine/util/half.h"
+
+namespace scout::kernels::cpu {
+namespace {
+
+float element(const KvRows& r, int64_t pos, int64_t i) {
+  const int64_t at = pos * r.stride + i;
+  return r.f16 ? fp16_to_fp32(static_cast<const uint16_t*>(r.data)[at]) : static_cast<const float*>(r.data)[at];
+}
+
+void load_row(const KvRows& r, int64_t pos, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = element(r, pos, i);
+}
+
+// ---- AVX2 path -------------------------------------------------------------------------
+
+#define SCOUT_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+SCOUT_AVX2 inline __m256 load8(const KvRows& r, int64_t pos, int64_t i) {
+  const int64_t at = pos * r.stride + i;
+  if (r.f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(r.data) + at)));
+  return _mm256_loadu_ps(static_cast<const float*>(r.data) + at);
+}
+
+SCOUT_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// e^x to about 2 ulp (Cephes' expf polynomial); x is clamped to [-87.3, 88.7], so results
+// below ~1e-38 come out as that instead of 0 (they weigh nothing next to e^0 = 1).
+SCOUT_AVX2 inline __m256 exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+SCOUT_AVX2 void attend_avx2(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1,
+                            int64_t head_dim, float scale, float* out) {
+  const int64_t nc = head_dim / 8;
+  alignas(32) float s[kAttendBlock];
+  // The output accumulator lives in registers/L1: 32 vectors cover head_dim 256.
+  __m256 acc_small[32];
+  std::vector<float> acc_large;  // float storage for larger heads, viewed as vectors
+  __m256* acc = acc_small;
+  if (nc > 32) {
+    acc_large.resize(size_t(8 * nc + 8));
+    acc = reinterpret_cast<__m256*>((reinterpret_cast<uintptr_t>(acc_large.data()) + 31) & ~uintptr_t(31));
+  }
+  for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_setzero_ps();
+  float m = -INFINITY, l = 0.0f;
+  for (int64_t b = k0; b < k1; b += kAttendBlock) {
+    const int64_t nb = std::min(kAttendBlock, k1 - b);
+    float bmax = -INFINITY;
+    for (int64_t j = 0; j < nb; ++j) {
+      __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+      int64_t c = 0;
+      for (; c + 1 < nc; c += 2) {
+        d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), load8(k, b + j, 8 * c), d0);
+        d1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c + 8), load8(k, b + j, 8 * c + 8), d1);
+      }
+      if (c < nc) d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), load8(k, b + j, 8 * c), d0);
+      s[j] = hsum(_mm256_add_ps(d0, d1)) * scale;
+      bmax = std::max(bmax, s[j]);
+    }
+    if (bmax > m) {
+      // The running maximum grows: rescale what was accumulated under the old one.
+      const float corr = m == -INFINITY ? 0.0f : std::exp(m - bmax);
+      const __m256 cv = _mm256_set1_ps(corr);
+      for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_mul_ps(acc[c], cv);
+      l *= corr;
+      m = bmax;
+    }
+    const __m256 mv = _mm256_set1_ps(m);
+    int64_t j = 0;
+    __m256 lsum = _mm256_setzero_ps();
+    for (; j + 8 <= nb; j += 8) {
+      const __m256 p = exp8(_mm256_sub_ps(_mm256_load_ps(s + j), mv));
+      _mm256_store_ps(s + j, p);
+      lsum = _mm256_add_ps(lsum, p);
+    }
+    l += hsum(lsum);
+    for (; j < nb; ++j) {
+      s[j] = std::exp(s[j] - m);
+      l += s[j];
+    }
+    for (j = 0; j < nb; ++j) {
+      const __m256 p = _mm256_set1_ps(s[j]);
+      for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_fmadd_ps(p, load8(v, b + j, 8 * c), acc[c]);
+    }
+  }
+  const __m256 inv = _mm256_set1_ps(1.0f / l);
+  for (int64_t c = 0; c < nc; ++c) _mm256_storeu_ps(out + 8 * c, _mm256_mul_ps(acc[c], inv));
+}
+
+bool cpu_has_avx2_fma_f16c() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  }();
+  return yes;
+}
+
+}  // namespace
+
+bool attend_uses_avx2(int64_t head_dim) { return head_dim % 8 == 0 && head_dim > 0 && cpu_has_avx2_fma_f16c(); }
+
+void attend(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim, float scale,
+            float* out) {
+  if (attend_uses_avx2(head_dim))
+    attend_avx2(q, k, v, k0, k1, head_dim, scale, out);
+  else
+    attend_portable(q, k, v, k0, k1, head_dim, scale, out);
+}
+
+void attend_portable(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim,
+                     float scale, float* out) {
+  std::vector<float> acc(static_cast<size_t>(head_dim), 0.0f), row(static_cast<size_t>(head_dim));
+  float s[kAttendBlock];
+  float m = -INFINITY, l = 0.0f;
+  for (int64_t b = k0; b < k1; b += kAttendBlock) {
+    const int64_t nb = std::min(kAttendBlock, k1 - b);
+    float bmax = -INFINITY;
+    for (int64_t j = 0; j < nb; ++j) {
+      load_row(k, b + j, head_dim, row.data());
+      s[j] = dot(q, row.data(), head_dim) * scale;
+      bmax = std::max(bmax, s[j]);
+    }
+    if (bmax > m) {
+      const float corr = m == -INFINITY ? 0.0f : std::exp(m - bmax);
+      for (float& a : acc) a *= corr;
+      l *= corr;
+      m = bmax;
+    }
+    for (int64_t j = 0; j < nb; ++j) {
+      const float p = std::exp(s[j] - m);
+      l += p;
+      load_row(v, b + j, head_dim, row.data());
+      for (int64_t d = 0; d < head_dim; ++d) acc[size_t(d)] += p * row[size_t(d)];
+    }
+  }
+  for (int64_t d = 0; d < head_dim; ++d) out[d] = acc[size_t(d)] / l;
+}
+
+void attend_reference(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim,
+                      float scale, float* out) {
+  const int64_t n = k1 - k0;
+  std::vector<float> scores(static_cast<size_t>(n)), row(static_cast<size_t>(head_dim));
+  float max_s = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    load_row(k, k0 + j, head_dim, row.data());
+    scores[size_t(j)] = dot(q, row.data(), head_dim) * scale;
+    max_s = std::max(max_s, scores[size_t(j)]);
+  }
+  double sum = 0.0;
+  for (float& s : scores) {
+    s = std::exp(s - max_s);
+    sum += s;
+  }
+  const float inv = float(1.0 / sum);
+  std::fill(out, out + head_dim, 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    load_row(v, k0 + j, head_dim, row.data());
+    const float p = scores[size_t(j)] * inv;
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * row[size_t(d)];
+  }
+}
+
+}  // namespace scout::kernels::cpu

@@ -1,0 +1,39 @@
+#pragma once
+// Attention of one query head over a window of cached keys and values, read in place from
+// the KV cache (F16 or F32 rows): out = softmax(scale * q.K[k0..k1)) . V[k0..k1).
+//
+// Two implementations, held together by tests/engine/attention_kernel_test.cpp:
+// - attend_reference: the plain oracle. Scores with `dot` (matmul.h's order), a two-pass
+//   softmax with the sum in double, then the probability-weighted sum of V rows.
+// - attend: flash-style. Keys in blocks of kAttendBlock; a running maximum and sum (online
+//   softmax) rescale the accumulated output whenever the maximum grows, so the window is read
+//   once and no score vector of its length exists. AVX2 (+FMA, F16C) when the CPU has it,
+//   chosen at run time; a portable loop otherwise. It rounds differently from the reference
+//   (FMA, vector exp, rescaling): the two agree to a relative 1e-5, not bit for bit.
+// Both depend only on q and the window, never on other queries, so batching cannot change
+// a result.
+#include <cstdint>
+
+namespace scout::kernels::cpu {
+
+// Keys or values of one KV head: position p's row starts at element p * stride of data.
+struct KvRows {
+  const void* data = nullptr;
+  int64_t stride = 0;  // elements between consecutive positions
+  bool f16 = true;     // IEEE half elements; float otherwise
+};
+
+constexpr int64_t kAttendBlock = 64;
+
+// One query head (head_dim floats) over keys [k0, k1), k1 > k0. out: head_dim floats.
+void attend(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim, float scale,
+            float* out);
+void attend_reference(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim,
+                      float scale, float* out);
+// The portable flash-style loop (what `attend` runs without AVX2), exposed for the tests.
+void attend_portable(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim,
+                     float scale, float* out);
+// True when `attend` takes the AVX2 path for this head_dim on this CPU.
+bool attend_uses_avx2(int64_t head_dim);
+
+}  // namespace scout::kernels::cpu
