@@ -270,6 +270,12 @@ TEST(QdotReference, IntegerPartIsExact) {
         const float one = 1.f;
         std::memcpy(a.data() + off, &one, 4);
         for (int i = 0; i < 256; ++i) a[off + 4 + i] = uint8_t(int8_t(rng.integer(-15, 15)));  // stay < 2^24
+        // Keep the block valid: bsums are the sums of its 16-quant groups (Q6_K's SIMD path uses them).
+        for (int j = 0; j < 16; ++j) {
+          int16_t sum = 0;
+          for (int i = 0; i < 16; ++i) sum = int16_t(sum + int8_t(a[off + 4 + 16 * j + i]));
+          std::memcpy(a.data() + off + 260 + 2 * j, &sum, 2);
+        }
       } else {
         put16(a.data() + off, 0x3C00);
       }

@@ -76,6 +76,11 @@ struct TileJob {
 using TileFn = void (*)(const TileJob&);
 using QuantRowFn = void (*)(const float* x, void* out, int64_t n);  // one activation row
 
+// One token against rows [r0, r1) of w: y[r] for those rows; act is the ggml activation row
+// (not packed). Used when a call has a single token (gemv_avx2.cpp).
+using GemvFn = void (*)(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y);
+GemvFn gemv_fn_avx2(GgmlType weight);
+
 // nullptr when the path has no kernel for the type (or was not compiled).
 TileFn tile_fn_avx2(GgmlType weight);
 TileFn tile_fn_avx512(GgmlType weight);

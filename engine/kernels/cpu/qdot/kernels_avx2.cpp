@@ -55,15 +55,16 @@ struct Avx2Ops {
   }
 
   template <GgmlType T>
-  static void k_token(const KTile& tile, const PackedK& act, float (*sums)[8], float* sumf) {
+  static void k_token(const KTile& tile, const PackedK& act, float* sums, float* sumf) {
     constexpr bool kQ6 = T == GgmlType::Q6_K;
     __m256i a[8];
     for (int i = 0; i < 8; ++i) a[i] = _mm256_load_si256(reinterpret_cast<const __m256i*>(act.q) + i);
+    __m256i aux[kTileRows];
     for (int r = 0; r < kTileRows; ++r) {
-      __m256i aux = class_sums<kQ6>(tile.rows[r], a);
-      if constexpr (kQ6) aux = _mm256_sub_epi32(aux, _mm256_load_si256(reinterpret_cast<const __m256i*>(tile.rows[r].corr)));
-      k_add_lanes(sums[r], tile.d[r] * act.d, aux);
+      aux[r] = class_sums<kQ6>(tile.rows[r], a);
+      if constexpr (kQ6) aux[r] = _mm256_sub_epi32(aux[r], _mm256_load_si256(reinterpret_cast<const __m256i*>(tile.rows[r].corr)));
     }
+    k_add_totals(sums, tile.d, act.d, aux);
     if constexpr (!kQ6) k_min_terms(tile, act, sumf);
   }
 

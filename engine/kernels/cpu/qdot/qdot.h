@@ -6,18 +6,24 @@
 // quantizers of engine/quant (byte-exact with ggml's quantize_row_*_ref), and each output is
 // a dot product of one weight row with one activation row.
 //
-// Numerics: every path (the scalar reference, AVX2, AVX-512 VNNI) gives the same bits as
-// ggml's scalar reference vec_dot (ggml_vec_dot_*_generic): integer block sums, then the
-// float scale products and additions in ggml's order. Integer sums are exact in any order, so
-// the SIMD paths only rearrange integer work; the float operations of each output element
-// are the reference's, one by one. Hence results depend neither on the CPU (which path ran),
-// nor on the number of tokens, nor on tiling or threads (batch invariance).
+// Numerics: every path (the scalar reference, AVX2, AVX-512 VNNI) gives the same bits. For
+// the 32-element block types they are ggml's scalar reference vec_dot's
+// (ggml_vec_dot_*_generic): integer block sums, then the float scale products and additions
+// in ggml's order. For the K-quants the integer work is ggml's, and the float part is one
+// step per superblock (d times the superblock's whole integer sum, into one accumulator; the
+// min term into a second), where ggml's generic code keeps 8 lanes: a last-bits difference,
+// and what lets the one-token kernel (gemv_avx2.cpp) read weights in their natural order.
+// Integer sums are exact in any order, so the SIMD paths only rearrange integer work; the
+// float operations of each output element are the reference's, one by one. Hence results
+// depend neither on the CPU (which path ran), nor on the number of tokens, nor on tiling or
+// threads (batch invariance).
 // F32/F16/BF16 weights are dotted with float activations in the order of
 // kernels::cpu::dot (8 interleaved lanes, products and sums rounded separately, no FMA), so
 // they give the reference matmul's bits.
 //
-// Precondition of the SIMD paths: activation quants lie in [-127, 127], which the quantizers
-// always produce (ggml's Q8 formats never emit -128). Other inputs are the caller's business.
+// Preconditions of the SIMD paths: Q8_0/Q8_1 activation quants lie in [-127, 127], and each
+// Q8_K block's bsums are the sums of its 16-quant groups; the quantizers always produce both.
+// Other inputs are the caller's business.
 #include <cstdint>
 #include <optional>
 

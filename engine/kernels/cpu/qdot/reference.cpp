@@ -1,6 +1,8 @@
-// The scalar reference dot products: ggml's ggml_vec_dot_*_generic, step for step.
+// The scalar reference dot products: ggml's ggml_vec_dot_*_generic, step for step, for the
+// 32-element block types; for the K-quants ggml's integer work with one float step per
+// superblock (see KAccumulator).
 //
-// Integer sums are exact, so only the float part has to follow ggml: which products are
+// Integer sums are exact, so only the float part has to be pinned: which products are
 // formed (e.g. `sumi * dx * dy` for Q4_0 but `sumi * (dx * dy)` for Q8_0), and the order of
 // the additions. The float types follow kernels::cpu::dot instead (8 lanes, see qdot.h).
 #include <cstring>
@@ -107,35 +109,33 @@ float dot_q8_0(const void* w, const void* a, int64_t n) {
   return sumf;
 }
 
-// The K-quant reference keeps 8 float lanes: lane l collects d * (integer sum over the
-// elements with index % 8 == l, each sub-block's part times its scale).
-struct KLanes {
-  float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  float sumf = 0;
+// The K-quants' float steps, one per superblock: its whole integer sum (every sub-block's
+// part times its scale, exact in int32) times d, added to one float accumulator; the
+// Q4_K/Q5_K min term goes to a second accumulator, as in ggml. ggml's generic C code keeps 8
+// lanes (element index % 8) instead, and its x86 SIMD code one vector of partial sums: the
+// three differ in the last bits. One sum per superblock is what lets the SIMD kernels add
+// the integers in any order (natural byte order for GEMV, tiled for GEMM) and still give
+// the same bits as this reference and each other.
+struct KAccumulator {
+  float sum = 0;   // d-scaled superblock sums
+  float sumf = 0;  // minus the dmin-scaled min terms
 
-  void add_superblock(float d, const int32_t* aux32) {
-    for (int l = 0; l < 8; ++l) sums[l] += d * aux32[l];
-  }
-  float total() {
-    for (int l = 0; l < 8; ++l) sumf += sums[l];
-    return sumf;
-  }
+  float total() const { return sumf + sum; }
 };
 
-// aux32[l] += sum over 16-element groups g of scale(g) * sum_{i in g, i%8==l} q8[i] * v[i].
-// ggml forms each product in int16 first (aux16), which cannot overflow for |v| <= 64.
+// sum over the superblock of scale(i) * (q8[i] * v[i]); ggml forms each product in int16
+// (aux16), which cannot overflow for |v| <= 64.
 template <class ScaleOf>
-void k_lane_sums(const int8_t* v, const int8_t* q8, ScaleOf scale_of, int32_t* aux32) {
-  for (int i = 0; i < kQK_K; ++i) {
-    const int16_t p = int16_t(q8[i] * v[i]);
-    aux32[i % 8] += scale_of(i) * p;
-  }
+int32_t k_superblock_sum(const int8_t* v, const int8_t* q8, ScaleOf scale_of) {
+  int32_t total = 0;
+  for (int i = 0; i < kQK_K; ++i) total += scale_of(i) * int16_t(q8[i] * v[i]);
+  return total;
 }
 
 // Q4_K and Q5_K share everything but the fifth bit.
 template <class Block, bool kFifthBit>
 float dot_q45_k(const void* w, const void* a, int64_t n) {
-  KLanes acc;
+  KAccumulator acc;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const auto x = block_at<Block>(w, i);
     const auto y = block_at<BlockQ8_K>(a, i);
@@ -154,10 +154,9 @@ float dot_q45_k(const void* w, const void* a, int64_t n) {
     for (int j = 0; j < 8; ++j) unpack_scale_min_k4(j, x.scales, sc[j], m[j]);
     int sumi = 0;
     for (int j = 0; j < 16; ++j) sumi += y.bsums[j] * m[j / 2];
-    int32_t aux32[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    k_lane_sums(v, y.qs, [&](int e) { return int32_t(sc[e / 32]); }, aux32);
+    const int32_t total = k_superblock_sum(v, y.qs, [&](int e) { return int32_t(sc[e / 32]); });
     const float d = h2f(x.d) * y.d;
-    acc.add_superblock(d, aux32);
+    acc.sum += d * float(total);
     const float dmin = h2f(x.dmin) * y.d;
     acc.sumf -= dmin * sumi;
   }
@@ -165,7 +164,7 @@ float dot_q45_k(const void* w, const void* a, int64_t n) {
 }
 
 float dot_q6_k(const void* w, const void* a, int64_t n) {
-  KLanes acc;
+  KAccumulator acc;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const auto x = block_at<BlockQ6_K>(w, i);
     const auto y = block_at<BlockQ8_K>(a, i);
@@ -181,10 +180,9 @@ float dot_q6_k(const void* w, const void* a, int64_t n) {
         out[l + 96] = int8_t(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
       }
     }
-    int32_t aux32[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    k_lane_sums(v, y.qs, [&](int e) { return int32_t(x.scales[e / 16]); }, aux32);
+    const int32_t total = k_superblock_sum(v, y.qs, [&](int e) { return int32_t(x.scales[e / 16]); });
     const float d = h2f(x.d) * y.d;
-    acc.add_superblock(d, aux32);
+    acc.sum += d * float(total);
   }
   return acc.total();
 }

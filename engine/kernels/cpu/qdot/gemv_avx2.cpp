@@ -1,0 +1,157 @@
+// Single-token products for the K-quants (GEMV: decoding one sequence), AVX2.
+//
+// The tiled kernels decode 8 rows into class-quad order so that up to 32 tokens can share the
+// decoding; with one token there is nothing to share and that reshuffling is pure cost. Here
+// each row is read once, front to back (one sequential stream per thread, which the hardware
+// prefetcher follows), its bytes used in their natural order straight from the load: nibbles
+// masked, maddubs against the Q8_K activation, madd with the sub-block scale.
+//
+// Same bits as the tiles and the reference: the per-superblock integer sum is exact in any
+// order, and the float steps (d * total into one accumulator, the min term into another) are
+// the reference's (reference.cpp, KAccumulator), one IEEE operation at a time.
+// Same anonymous-namespace rule as kernels_avx2.cpp.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "engine/kernels/cpu/qdot/internal.h"
+#include "engine/quant/blocks.h"
+
+namespace scout::kernels::cpu::qdot::detail {
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+namespace {
+
+#include "engine/kernels/cpu/qdot/simd_common.inc"
+
+using scout::quant::BlockQ8_K;
+
+inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Q8_K activation block: d, 256 quants, 16 sums of 16 quants.
+struct Act {
+  float d;
+  const int8_t* q;
+  const int16_t* bsums;
+};
+
+inline Act act_block(const uint8_t* p) {
+  Act a;
+  std::memcpy(&a.d, p + offsetof(BlockQ8_K, d), 4);
+  a.q = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ8_K, qs));
+  a.bsums = reinterpret_cast<const int16_t*>(p + offsetof(BlockQ8_K, bsums));
+  return a;
+}
+
+// sum_j bsums[j] * m[j / 2] (the Q4_K/Q5_K min term's integer).
+inline int32_t min_sum(const Act& a, const uint8_t* m) {
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+  return hsum_i32(_mm256_madd_epi16(loadu256(a.bsums), pairs));
+}
+
+// One Q4_K (kHigh = false) or Q5_K superblock: the scaled integer sum and the min integer.
+template <bool kHigh>
+inline int32_t q45k_superblock(const uint8_t* blk, const Act& a, int32_t& summ) {
+  constexpr int kScales = 4, kQh = 16, kQs = kHigh ? 48 : 16;
+  uint8_t sc[8], m[8];
+  unpack_scales_k4(blk + kScales, sc, m);
+  summ = min_sum(a, m);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  __m256i qh = _mm256_setzero_si256();
+  if constexpr (kHigh) qh = loadu256(blk + kQh);
+  __m256i acc = _mm256_setzero_si256();
+  for (int g = 0; g < 4; ++g) {
+    const __m256i q = loadu256(blk + kQs + 32 * g);
+    __m256i lo = _mm256_and_si256(q, low4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+    if constexpr (kHigh) {
+      const __m256i bit_lo = _mm256_set1_epi8(char(1 << (2 * g))), bit_hi = _mm256_set1_epi8(char(1 << (2 * g + 1)));
+      const __m256i x10 = _mm256_set1_epi8(0x10);
+      lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_lo), bit_lo), x10));
+      hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_hi), bit_hi), x10));
+    }
+    const __m256i plo = _mm256_maddubs_epi16(lo, loadu256(a.q + 64 * g));
+    const __m256i phi = _mm256_maddubs_epi16(hi, loadu256(a.q + 64 * g + 32));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * g])));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * g + 1])));
+  }
+  return hsum_i32(acc);
+}
+
+// One Q6_K superblock: sum scale * (q - 32) * a, as sum scale * q * a (q unsigned, the
+// maddubs operand) minus 32 * sum_j scale_j * bsums_j.
+inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
+  constexpr int kQl = 0, kQh = 128, kScales = 192;
+  const int8_t* sc = reinterpret_cast<const int8_t*>(blk + kScales);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), x30 = _mm256_set1_epi8(0x30);
+  __m256i acc = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
+    const __m256i qh = loadu256(blk + kQh + 32 * h);
+    const __m256i ql0 = loadu256(blk + kQl + 64 * h), ql1 = loadu256(blk + kQl + 64 * h + 32);
+    const __m256i q[4] = {
+        _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), x30)),
+        _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), x30)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, x30)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), x30))};
+    for (int k = 0; k < 4; ++k) {
+      // Elements 128h + 32k + [0, 32): sub-blocks j and j + 1 of 16 elements each.
+      const int j = 8 * h + 2 * k;
+      const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], loadu256(a.q + 128 * h + 32 * k)), s));
+    }
+  }
+  const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(sc));
+  const int32_t corr = hsum_i32(_mm256_madd_epi16(sc16, loadu256(a.bsums)));
+  return hsum_i32(acc) - 32 * corr;
+}
+
+template <GgmlType T>
+void gemv_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  constexpr uint64_t kBlockBytes = T == GgmlType::Q4_K ? 144 : T == GgmlType::Q5_K ? 176 : 210;
+  constexpr uint64_t kActBytes = sizeof(BlockQ8_K);
+  const int64_t n_sb = w.n_cols / 256;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
+    float sum = 0, sumf = 0;
+    for (int64_t sb = 0; sb < n_sb; ++sb) {
+      const uint8_t* blk = row + uint64_t(sb) * kBlockBytes;
+      const Act a = act_block(act + uint64_t(sb) * kActBytes);
+      if constexpr (T == GgmlType::Q6_K) {
+        const int32_t total = q6k_superblock(blk, a);
+        const float d = half_at(blk + 208) * a.d;
+        sum += d * float(total);
+      } else {
+        int32_t summ = 0;
+        const int32_t total = q45k_superblock<T == GgmlType::Q5_K>(blk, a, summ);
+        const float d = half_at(blk) * a.d;
+        sum += d * float(total);
+        const float dmin = half_at(blk + 2) * a.d;
+        sumf -= dmin * float(summ);
+      }
+    }
+    y[r] = sumf + sum;
+  }
+}
+
+}  // namespace
+
+#pragma GCC pop_options
+
+GemvFn gemv_fn_avx2(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_K: return gemv_rows<GgmlType::Q4_K>;
+    case GgmlType::Q5_K: return gemv_rows<GgmlType::Q5_K>;
+    case GgmlType::Q6_K: return gemv_rows<GgmlType::Q6_K>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace scout::kernels::cpu::qdot::detail
