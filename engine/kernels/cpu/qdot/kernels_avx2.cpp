@@ -115,11 +115,10 @@ inline float w_at(const uint8_t* row, int64_t i) {
   return scout::bf16_to_fp32(h);
 }
 
-// kernels::cpu::dot's order, 4 rows x 2 tokens at a time: lane j of each accumulator sums
+// kernels::cpu::dot's order, kR rows x kT tokens at a time: lane j of each accumulator sums
 // w[i+j] * x[i+j] (multiply, then add), the lanes are combined, then the tail is added.
-template <GgmlType T>
-void float_tile(const TileJob& job) {
-  constexpr int kR = 4, kT = 2;
+template <GgmlType T, int kR, int kT>
+void float_rows_tokens(const TileJob& job) {
   const int64_t n = job.n_cols, n8 = n - n % 8;
   for (int r0 = 0; r0 < job.n_rows; r0 += kR) {
     for (int t0 = 0; t0 < job.n_tokens; t0 += kT) {
@@ -133,11 +132,11 @@ void float_tile(const TileJob& job) {
       for (auto& row : acc)
         for (auto& a : row) a = _mm256_setzero_ps();
       for (int64_t i = 0; i < n8; i += 8) {
-        const __m256 x0 = _mm256_loadu_ps(x[0] + i), x1 = _mm256_loadu_ps(x[1] + i);
+        __m256 xv[kT];
+        for (int j = 0; j < kT; ++j) xv[j] = _mm256_loadu_ps(x[j] + i);
         for (int k = 0; k < kR; ++k) {
           const __m256 wv = load_w8<T>(w[k], i);
-          acc[k][0] = _mm256_add_ps(acc[k][0], _mm256_mul_ps(wv, x0));
-          acc[k][1] = _mm256_add_ps(acc[k][1], _mm256_mul_ps(wv, x1));
+          for (int j = 0; j < kT; ++j) acc[k][j] = _mm256_add_ps(acc[k][j], _mm256_mul_ps(wv, xv[j]));
         }
       }
       for (int k = 0; k < kR && r0 + k < job.n_rows; ++k)
@@ -150,6 +149,15 @@ void float_tile(const TileJob& job) {
         }
     }
   }
+}
+
+// One token: 8 rows per pass (no accumulator spent on a repeated token); more tokens: 4 x 2.
+template <GgmlType T>
+void float_tile(const TileJob& job) {
+  if (job.n_tokens == 1)
+    float_rows_tokens<T, 8, 1>(job);
+  else
+    float_rows_tokens<T, 4, 2>(job);
 }
 
 // ---------------------------------------------------------------- activation quantizers
