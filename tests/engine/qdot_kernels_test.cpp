@@ -200,7 +200,10 @@ TEST_P(PathTest, ExtremeScalesMatchReference) {
   // finite values, infinity (so NaN and inf results too).
   uint32_t seed = 1000;
   for (T t : kQuantTypes)
-    for (int rep = 0; rep < 4; ++rep) expect_matches_reference(GetParam(), t, t >= T::Q4_K ? 512 : 288, 9, 5, seed++, 0.5);
+    for (int rep = 0; rep < 4; ++rep) {
+      expect_matches_reference(GetParam(), t, t >= T::Q4_K ? 512 : 288, 9, 5, seed++, 0.5);
+      expect_matches_reference(GetParam(), t, 512, 6, 20, seed++, 0.5);  // many tokens: the VNNI kernel
+    }
 }
 
 TEST_P(PathTest, FloatTypesMatchReferenceBitForBit) {

@@ -81,6 +81,12 @@ using QuantRowFn = void (*)(const float* x, void* out, int64_t n);  // one activ
 using GemvFn = void (*)(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y);
 GemvFn gemv_fn_avx2(GgmlType weight);
 
+// Many tokens on AVX-512 VNNI with tokens in the vector lanes (gemm_vnni.cpp). act: the
+// ggml activation rows (not packed), act_bytes apart. Call only where the CPU has the
+// Avx512 path and vnni_gemm_supports(type, n_cols).
+bool vnni_gemm_supports(GgmlType weight, int64_t n_cols);
+void vnni_gemm(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int64_t n_tokens, float* y);
+
 // nullptr when the path has no kernel for the type (or was not compiled).
 TileFn tile_fn_avx2(GgmlType weight);
 TileFn tile_fn_avx512(GgmlType weight);

@@ -118,6 +118,10 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
   });
 }
 
+// From this many tokens on, the tokens-in-lanes VNNI kernel beats the tiles (a vector holds
+// 16 tokens: fewer leave lanes idle).
+constexpr int64_t kVnniMinTokens = 8;
+
 // One token: rows in parallel, each read front to back (gemv_avx2.cpp). Both SIMD paths use
 // the AVX2 kernel: 512-bit vectors gained nothing for one token on Zen 4 (measured).
 void qgemv(const MatrixView& w, const uint8_t* act, float* y) {
@@ -241,6 +245,8 @@ void qgemm(Isa isa, const MatrixView& w, const void* act, int64_t n_tokens, floa
     qgemm_reference(w, a, act_bytes, n_tokens, y);
   else if (n_tokens == 1 && detail::gemv_fn_avx2(w.type))
     qgemv(w, a, y);
+  else if (isa == Isa::Avx512 && n_tokens >= kVnniMinTokens && detail::vnni_gemm_supports(w.type, w.n_cols))
+    detail::vnni_gemm(w, a, act_bytes, n_tokens, y);
   else
     qgemm_tiled(isa, w, a, n_tokens, y);
 }
