@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -93,9 +94,34 @@ void set_counters(benchmark::State& state, const Shape& s, uint64_t weight_bytes
                                                  benchmark::Counter::kIsRate);
 }
 
+// The path's output must equal the scalar reference's bits (qdot.h: every path gives ggml's
+// reference arithmetic). Outputs are per token (batch invariance), so up to 4 tokens spread
+// over the batch are recomputed by the reference: the scalar path over all 512 tokens of a
+// Scout shape would take longer than the benchmarks. Checked once per case and process.
+bool agrees_with_reference(GgmlType t, const Shape& s, int64_t tokens, qdot::Isa isa, const qdot::MatrixView& view,
+                           const std::vector<uint8_t>& act, tbb::task_arena& arena) {
+  static std::map<std::tuple<int, std::string, int64_t, int>, bool> done;
+  const auto key = std::make_tuple(int(t), std::string(s.name), tokens, int(isa));
+  if (auto it = done.find(key); it != done.end()) return it->second;
+  std::vector<float> y(size_t(tokens * s.n_rows));
+  arena.execute([&] { qdot::qgemm(isa, view, act.data(), tokens, y.data()); });
+  const uint64_t row = qdot::activation_row_bytes(t, s.n_cols);
+  std::vector<int64_t> picked;
+  for (int64_t i = 0; i < std::min<int64_t>(4, tokens); ++i) picked.push_back(i * (tokens - 1) / std::max<int64_t>(1, std::min<int64_t>(4, tokens) - 1));
+  std::vector<uint8_t> sub(row * picked.size());
+  for (size_t i = 0; i < picked.size(); ++i) std::memcpy(sub.data() + i * row, act.data() + uint64_t(picked[i]) * row, row);
+  std::vector<float> ref(picked.size() * size_t(s.n_rows));
+  arena.execute([&] { qdot::qgemm(qdot::Isa::Reference, view, sub.data(), int64_t(picked.size()), ref.data()); });
+  bool same = true;
+  for (size_t i = 0; i < picked.size(); ++i)
+    same = same && std::memcmp(ref.data() + i * size_t(s.n_rows), y.data() + size_t(picked[i] * s.n_rows),
+                               size_t(s.n_rows) * sizeof(float)) == 0;
+  return done[key] = same;
+}
+
 void BM_Qgemm(benchmark::State& state, GgmlType t, Shape s, int64_t tokens, qdot::Isa isa, int threads) {
   if (!qdot::isa_available(isa)) {
-    state.SkipWithError("path not available on this CPU");
+    state.SkipWithError("skipped: path not available on this CPU");
     return;
   }
   const auto& w = weights(t, s);
@@ -105,6 +131,10 @@ void BM_Qgemm(benchmark::State& state, GgmlType t, Shape s, int64_t tokens, qdot
   qdot::quantize_activations(isa, t, x.data(), tokens, s.n_cols, act.data());
   std::vector<float> y(size_t(tokens * s.n_rows));
   tbb::task_arena arena(threads);
+  if (!agrees_with_reference(t, s, tokens, isa, view, act, arena)) {
+    state.SkipWithError("qgemm disagrees with reference (Isa::Reference, bit for bit)");
+    return;
+  }
   for (auto _ : state) {
     arena.execute([&] { qdot::qgemm(isa, view, act.data(), tokens, y.data()); });
     benchmark::DoNotOptimize(y.data());
@@ -128,7 +158,7 @@ void BM_ReferenceMatmul(benchmark::State& state, GgmlType t, Shape s, int64_t to
 
 void BM_QuantizeActivations(benchmark::State& state, GgmlType t, int64_t tokens, qdot::Isa isa) {
   if (!qdot::isa_available(isa)) {
-    state.SkipWithError("path not available on this CPU");
+    state.SkipWithError("skipped: path not available on this CPU");
     return;
   }
   const int64_t n = 5120;
