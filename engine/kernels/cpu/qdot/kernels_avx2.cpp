@@ -151,13 +151,70 @@ void float_rows_tokens(const TileJob& job) {
   }
 }
 
-// One token: 8 rows per pass (no accumulator spent on a repeated token); more tokens: 4 x 2.
+// Several tokens: the columns in chunks of kFloatChunk. Each chunk of the tile's 8 rows is
+// converted to float once (not once per token pair), and the chunk's activations of all the
+// tile's tokens (32 x 1 KiB) stay in L1 while 4 rows x 2 tokens at a time run over them. The
+// 8 lanes of every (token, row) live in `acc` between chunks, so each lane still adds its
+// products in column order: kernels::cpu::dot's result, bit for bit.
+constexpr int kFloatChunk = 256;
+
+template <GgmlType T>
+void float_tile_chunked(const TileJob& job) {
+  constexpr int kR = 4, kT = 2;
+  alignas(32) float wbuf[kTileRows][kFloatChunk];
+  alignas(32) float acc[kTileTokens][kTileRows][8];
+  std::memset(acc, 0, sizeof(acc));
+  const int64_t n = job.n_cols, n8 = n - n % 8;
+  const uint8_t* w[kTileRows];
+  const float* x[kTileTokens];
+  for (int r = 0; r < kTileRows; ++r) w[r] = job.w + uint64_t(std::min(r, job.n_rows - 1)) * job.row_bytes;
+  for (int t = 0; t < kTileTokens; ++t)
+    x[t] = reinterpret_cast<const float*>(job.act + uint64_t(std::min(t, job.n_tokens - 1)) * job.act_stride);
+  for (int64_t c0 = 0; c0 < n8; c0 += kFloatChunk) {
+    const int64_t cn = std::min<int64_t>(kFloatChunk, n8 - c0);
+    for (int r = 0; r < job.n_rows; ++r)
+      for (int64_t i = 0; i < cn; i += 8) _mm256_store_ps(wbuf[r] + i, load_w8<T>(w[r], c0 + i));
+    // Ask for the next chunk of every row now: the arithmetic below hides its latency.
+    constexpr int64_t kElemBytes = T == GgmlType::F32 ? 4 : 2;
+    if (c0 + kFloatChunk < n8)
+      for (int r = 0; r < job.n_rows; ++r)
+        for (int64_t off = 0; off < kFloatChunk * kElemBytes; off += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(w[r] + (c0 + kFloatChunk) * kElemBytes + off), _MM_HINT_T0);
+    for (int t0 = 0; t0 < job.n_tokens; t0 += kT)
+      for (int r0 = 0; r0 < job.n_rows; r0 += kR) {
+        // Rows past n_rows read row 0's converted chunk; their results are not stored.
+        const float* wr[kR];
+        for (int k = 0; k < kR; ++k) wr[k] = wbuf[r0 + k < job.n_rows ? r0 + k : 0];
+        __m256 a[kR][kT];
+        for (int k = 0; k < kR; ++k)
+          for (int j = 0; j < kT; ++j) a[k][j] = _mm256_load_ps(acc[t0 + j][r0 + k]);
+        for (int64_t i = 0; i < cn; i += 8) {
+          const __m256 x0 = _mm256_loadu_ps(x[t0] + c0 + i), x1 = _mm256_loadu_ps(x[t0 + 1] + c0 + i);
+          for (int k = 0; k < kR; ++k) {
+            const __m256 wv = _mm256_load_ps(wr[k] + i);
+            a[k][0] = _mm256_add_ps(a[k][0], _mm256_mul_ps(wv, x0));
+            a[k][1] = _mm256_add_ps(a[k][1], _mm256_mul_ps(wv, x1));
+          }
+        }
+        for (int k = 0; k < kR; ++k)
+          for (int j = 0; j < kT; ++j) _mm256_store_ps(acc[t0 + j][r0 + k], a[k][j]);
+      }
+  }
+  for (int t = 0; t < job.n_tokens; ++t)
+    for (int r = 0; r < job.n_rows; ++r) {
+      float sum = combine_lanes(acc[t][r]);
+      for (int64_t i = n8; i < n; ++i) sum += w_at<T>(w[r], i) * x[t][i];
+      job.y[t * job.y_stride + r] = sum;
+    }
+}
+
+// One token: 8 rows per pass straight from the weights (nothing to share a conversion with).
 template <GgmlType T>
 void float_tile(const TileJob& job) {
   if (job.n_tokens == 1)
     float_rows_tokens<T, 8, 1>(job);
   else
-    float_rows_tokens<T, 4, 2>(job);
+    float_tile_chunked<T>(job);
 }
 
 // ---------------------------------------------------------------- activation quantizers
