@@ -24,6 +24,7 @@
 
 #include "engine/kernels/cpu/qdot/internal.h"
 #include "engine/quant/blocks.h"
+#include "engine/util/half.h"
 
 namespace scout::kernels::cpu::qdot::detail {
 

@@ -93,130 +93,6 @@ struct Avx2Ops {
   }
 };
 
-// ---------------------------------------------------------------- float weights
-
-template <GgmlType T>
-inline __m256 load_w8(const uint8_t* row, int64_t i) {
-  if constexpr (T == GgmlType::F32) return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i);
-  const __m128i h = loadu128(row + 2 * i);
-  if constexpr (T == GgmlType::F16) return _mm256_cvtph_ps(h);
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));  // BF16
-}
-
-template <GgmlType T>
-inline float w_at(const uint8_t* row, int64_t i) {
-  if constexpr (T == GgmlType::F32) {
-    float f;
-    std::memcpy(&f, row + 4 * i, 4);
-    return f;
-  }
-  const uint16_t h = load_u16(row + 2 * i);
-  if constexpr (T == GgmlType::F16) return _cvtsh_ss(h);
-  return scout::bf16_to_fp32(h);
-}
-
-// kernels::cpu::dot's order, kR rows x kT tokens at a time: lane j of each accumulator sums
-// w[i+j] * x[i+j] (multiply, then add), the lanes are combined, then the tail is added.
-template <GgmlType T, int kR, int kT>
-void float_rows_tokens(const TileJob& job) {
-  const int64_t n = job.n_cols, n8 = n - n % 8;
-  for (int r0 = 0; r0 < job.n_rows; r0 += kR) {
-    for (int t0 = 0; t0 < job.n_tokens; t0 += kT) {
-      // Missing rows/tokens repeat the last real one; their results are not stored.
-      const uint8_t* w[kR];
-      const float* x[kT];
-      for (int i = 0; i < kR; ++i) w[i] = job.w + uint64_t(std::min(r0 + i, job.n_rows - 1)) * job.row_bytes;
-      for (int j = 0; j < kT; ++j)
-        x[j] = reinterpret_cast<const float*>(job.act + uint64_t(std::min(t0 + j, job.n_tokens - 1)) * job.act_stride);
-      __m256 acc[kR][kT];
-      for (auto& row : acc)
-        for (auto& a : row) a = _mm256_setzero_ps();
-      for (int64_t i = 0; i < n8; i += 8) {
-        __m256 xv[kT];
-        for (int j = 0; j < kT; ++j) xv[j] = _mm256_loadu_ps(x[j] + i);
-        for (int k = 0; k < kR; ++k) {
-          const __m256 wv = load_w8<T>(w[k], i);
-          for (int j = 0; j < kT; ++j) acc[k][j] = _mm256_add_ps(acc[k][j], _mm256_mul_ps(wv, xv[j]));
-        }
-      }
-      for (int k = 0; k < kR && r0 + k < job.n_rows; ++k)
-        for (int j = 0; j < kT && t0 + j < job.n_tokens; ++j) {
-          alignas(32) float lanes[8];
-          _mm256_store_ps(lanes, acc[k][j]);
-          float sum = combine_lanes(lanes);
-          for (int64_t i = n8; i < n; ++i) sum += w_at<T>(w[k], i) * x[j][i];
-          job.y[(t0 + j) * job.y_stride + r0 + k] = sum;
-        }
-    }
-  }
-}
-
-// Several tokens: the columns in chunks of kFloatChunk. Each chunk of the tile's 8 rows is
-// converted to float once (not once per token pair), and the chunk's activations of all the
-// tile's tokens (32 x 1 KiB) stay in L1 while 4 rows x 2 tokens at a time run over them. The
-// 8 lanes of every (token, row) live in `acc` between chunks, so each lane still adds its
-// products in column order: kernels::cpu::dot's result, bit for bit.
-constexpr int kFloatChunk = 256;
-
-template <GgmlType T>
-void float_tile_chunked(const TileJob& job) {
-  constexpr int kR = 4, kT = 2;
-  alignas(32) float wbuf[kTileRows][kFloatChunk];
-  alignas(32) float acc[kTileTokens][kTileRows][8];
-  std::memset(acc, 0, sizeof(acc));
-  const int64_t n = job.n_cols, n8 = n - n % 8;
-  const uint8_t* w[kTileRows];
-  const float* x[kTileTokens];
-  for (int r = 0; r < kTileRows; ++r) w[r] = job.w + uint64_t(std::min(r, job.n_rows - 1)) * job.row_bytes;
-  for (int t = 0; t < kTileTokens; ++t)
-    x[t] = reinterpret_cast<const float*>(job.act + uint64_t(std::min(t, job.n_tokens - 1)) * job.act_stride);
-  for (int64_t c0 = 0; c0 < n8; c0 += kFloatChunk) {
-    const int64_t cn = std::min<int64_t>(kFloatChunk, n8 - c0);
-    for (int r = 0; r < job.n_rows; ++r)
-      for (int64_t i = 0; i < cn; i += 8) _mm256_store_ps(wbuf[r] + i, load_w8<T>(w[r], c0 + i));
-    // Ask for the next chunk of every row now: the arithmetic below hides its latency.
-    constexpr int64_t kElemBytes = T == GgmlType::F32 ? 4 : 2;
-    if (c0 + kFloatChunk < n8)
-      for (int r = 0; r < job.n_rows; ++r)
-        for (int64_t off = 0; off < kFloatChunk * kElemBytes; off += 64)
-          _mm_prefetch(reinterpret_cast<const char*>(w[r] + (c0 + kFloatChunk) * kElemBytes + off), _MM_HINT_T0);
-    for (int t0 = 0; t0 < job.n_tokens; t0 += kT)
-      for (int r0 = 0; r0 < job.n_rows; r0 += kR) {
-        // Rows past n_rows read row 0's converted chunk; their results are not stored.
-        const float* wr[kR];
-        for (int k = 0; k < kR; ++k) wr[k] = wbuf[r0 + k < job.n_rows ? r0 + k : 0];
-        __m256 a[kR][kT];
-        for (int k = 0; k < kR; ++k)
-          for (int j = 0; j < kT; ++j) a[k][j] = _mm256_load_ps(acc[t0 + j][r0 + k]);
-        for (int64_t i = 0; i < cn; i += 8) {
-          const __m256 x0 = _mm256_loadu_ps(x[t0] + c0 + i), x1 = _mm256_loadu_ps(x[t0 + 1] + c0 + i);
-          for (int k = 0; k < kR; ++k) {
-            const __m256 wv = _mm256_load_ps(wr[k] + i);
-            a[k][0] = _mm256_add_ps(a[k][0], _mm256_mul_ps(wv, x0));
-            a[k][1] = _mm256_add_ps(a[k][1], _mm256_mul_ps(wv, x1));
-          }
-        }
-        for (int k = 0; k < kR; ++k)
-          for (int j = 0; j < kT; ++j) _mm256_store_ps(acc[t0 + j][r0 + k], a[k][j]);
-      }
-  }
-  for (int t = 0; t < job.n_tokens; ++t)
-    for (int r = 0; r < job.n_rows; ++r) {
-      float sum = combine_lanes(acc[t][r]);
-      for (int64_t i = n8; i < n; ++i) sum += w_at<T>(w[r], i) * x[t][i];
-      job.y[t * job.y_stride + r] = sum;
-    }
-}
-
-// One token: 8 rows per pass straight from the weights (nothing to share a conversion with).
-template <GgmlType T>
-void float_tile(const TileJob& job) {
-  if (job.n_tokens == 1)
-    float_rows_tokens<T, 8, 1>(job);
-  else
-    float_tile_chunked<T>(job);
-}
-
 // ---------------------------------------------------------------- activation quantizers
 // Byte-exact with quant::quantize_row (engine/quant/quantize.cpp); see the comments there.
 
@@ -336,9 +212,9 @@ TileFn tile_fn_avx2(GgmlType t) {
     case GgmlType::Q4_K: return k_tile<GgmlType::Q4_K, Avx2Ops>;
     case GgmlType::Q5_K: return k_tile<GgmlType::Q5_K, Avx2Ops>;
     case GgmlType::Q6_K: return k_tile<GgmlType::Q6_K, Avx2Ops>;
-    case GgmlType::F32: return float_tile<GgmlType::F32>;
-    case GgmlType::F16: return float_tile<GgmlType::F16>;
-    case GgmlType::BF16: return float_tile<GgmlType::BF16>;
+    case GgmlType::F32: return float_tile<GgmlType::F32, 4, 2>;
+    case GgmlType::F16: return float_tile<GgmlType::F16, 4, 2>;
+    case GgmlType::BF16: return float_tile<GgmlType::BF16, 4, 2>;
     default: return nullptr;
   }
 }

@@ -117,7 +117,10 @@ TileFn tile_fn_avx512(GgmlType t) {
     case GgmlType::Q4_K: return k_tile<GgmlType::Q4_K, Avx512Ops>;
     case GgmlType::Q5_K: return k_tile<GgmlType::Q5_K, Avx512Ops>;
     case GgmlType::Q6_K: return k_tile<GgmlType::Q6_K, Avx512Ops>;
-    default: return tile_fn_avx2(t);  // float weights
+    case GgmlType::F32: return float_tile<GgmlType::F32, 4, 4>;
+    case GgmlType::F16: return float_tile<GgmlType::F16, 4, 4>;
+    case GgmlType::BF16: return float_tile<GgmlType::BF16, 4, 4>;
+    default: return nullptr;
   }
 }
 
