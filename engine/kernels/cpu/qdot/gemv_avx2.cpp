@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <vector>
 
 #include "engine/kernels/cpu/qdot/internal.h"
 #include "engine/quant/blocks.h"
@@ -148,48 +149,76 @@ void gemv_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, 
 // of rows); the caller adds them to the row's sum one by one, in block order.
 template <GgmlType T>
 inline __m256 b_terms(__m256i sumi, const float* dx, const float* dy, const float* mx, const float* sy) {
-  const __m256 s = _mm256_cvtepi32_ps(sumi), vdx = _mm256_load_ps(dx), vdy = _mm256_load_ps(dy);
+  const __m256 s = _mm256_cvtepi32_ps(sumi), vdx = _mm256_load_ps(dx), vdy = _mm256_loadu_ps(dy);
   if constexpr (T == GgmlType::Q4_0) return _mm256_mul_ps(_mm256_mul_ps(s, vdx), vdy);  // sumi * dx * dy
   if constexpr (T == GgmlType::Q5_0 || T == GgmlType::Q8_0) return _mm256_mul_ps(_mm256_mul_ps(vdx, vdy), s);
-  return _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(vdx, vdy), s), _mm256_mul_ps(_mm256_load_ps(mx), _mm256_load_ps(sy)));
+  return _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(vdx, vdy), s), _mm256_mul_ps(_mm256_load_ps(mx), _mm256_loadu_ps(sy)));
+}
+
+// Per activation block, computed once per call instead of once per row: d (and Q8_1's s) as
+// floats, and sum(a) for the types whose weights carry an offset.
+struct BActivation {
+  std::vector<float> d, s;
+  std::vector<int32_t> qsum;
+};
+
+template <GgmlType T>
+BActivation activation_terms(const uint8_t* act, int64_t n_blocks) {
+  constexpr bool kQ81 = T == GgmlType::Q4_1 || T == GgmlType::Q5_1;
+  constexpr uint64_t kABytes = kQ81 ? 36 : 34, kAQuants = kQ81 ? 4 : 2;
+  BActivation a;
+  a.d.resize(size_t(n_blocks + 8));
+  a.s.resize(size_t(n_blocks + 8));
+  a.qsum.resize(size_t(n_blocks + 8));
+  const __m256i ones16 = _mm256_set1_epi16(1), ones8 = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const uint8_t* ab = act + uint64_t(b) * kABytes;
+    a.d[size_t(b)] = half_at(ab);
+    if constexpr (kQ81) a.s[size_t(b)] = half_at(ab + 2);
+    a.qsum[size_t(b)] = hsum_i32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, loadu256(ab + kAQuants)), ones16));
+  }
+  return a;
+}
+
+// The integer sums of 8 blocks (row `row`, blocks b0..b0+n) as one vector, and their d (and m).
+template <GgmlType T>
+inline __m256i b_block_sums(const uint8_t* row, const uint8_t* act, int64_t b0, int n, float* dx, float* mx) {
+  constexpr bool kQ81 = T == GgmlType::Q4_1 || T == GgmlType::Q5_1;
+  constexpr uint64_t kWBytes = block_bytes(T), kABytes = kQ81 ? 36 : 34, kAQuants = kQ81 ? 4 : 2;
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  __m256i v[8];
+  for (int k = 0; k < 8; ++k) {
+    if (k >= n) {
+      v[k] = _mm256_setzero_si256();
+      continue;
+    }
+    const __m256i a = loadu256(act + uint64_t(b0 + k) * kABytes + kAQuants);
+    __m256i qabs;
+    const __m256i q = decode_block<T, false>(row + uint64_t(b0 + k) * kWBytes, dx[k], mx[k], qabs);
+    if constexpr (T == GgmlType::Q8_0)  // signed x signed: |q| times a with q's sign (a is never -128)
+      v[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(qabs, _mm256_sign_epi8(a, q)), ones16);
+    else
+      v[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), ones16);
+  }
+  return hsum_8x8(v);
 }
 
 template <GgmlType T>
 void gemv_b_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  constexpr bool kQ81 = T == GgmlType::Q4_1 || T == GgmlType::Q5_1;  // activations carry s
-  constexpr uint64_t kWBytes = block_bytes(T), kABytes = kQ81 ? 36 : 34, kAQuants = kQ81 ? 4 : 2;
   constexpr int kOffsetShift = T == GgmlType::Q4_0 ? 3 : T == GgmlType::Q5_0 ? 4 : 0;  // q - 8, q - 16
-  const __m256i ones16 = _mm256_set1_epi16(1), ones8 = _mm256_set1_epi8(1);
   const int64_t n_blocks = w.n_cols / 32;
+  const BActivation at = activation_terms<T>(act, n_blocks);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
     float sumf = 0;
     for (int64_t b0 = 0; b0 < n_blocks; b0 += 8) {
       const int n = int(n_blocks - b0 < 8 ? n_blocks - b0 : 8);
-      __m256i v[8];
-      alignas(32) float dx[8] = {}, dy[8] = {}, mx[8] = {}, sy[8] = {};
-      for (int k = 0; k < 8; ++k) {
-        if (k >= n) {
-          v[k] = _mm256_setzero_si256();
-          continue;
-        }
-        const uint8_t* ab = act + uint64_t(b0 + k) * kABytes;
-        const __m256i a = loadu256(ab + kAQuants);
-        __m256i qabs;
-        const __m256i q = decode_block<T, false>(row + uint64_t(b0 + k) * kWBytes, dx[k], mx[k], qabs);
-        if constexpr (T == GgmlType::Q8_0) {
-          // Signed x signed: |q| times a with q's sign (exact: a is never -128).
-          v[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(qabs, _mm256_sign_epi8(a, q)), ones16);
-        } else {
-          v[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), ones16);
-          if constexpr (kOffsetShift != 0)  // minus offset * sum(a), lane by lane
-            v[k] = _mm256_sub_epi32(v[k], _mm256_slli_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, a), ones16), kOffsetShift));
-        }
-        dy[k] = half_at(ab);
-        if constexpr (kQ81) sy[k] = half_at(ab + 2);
-      }
+      alignas(32) float dx[8] = {}, mx[8] = {};
+      __m256i sums = b_block_sums<T>(row, act, b0, n, dx, mx);
+      if constexpr (kOffsetShift != 0)  // minus offset * sum(a)
+        sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(&at.qsum[size_t(b0)])), kOffsetShift));
       alignas(32) float term[8];
-      _mm256_store_ps(term, b_terms<T>(hsum_8x8(v), dx, dy, mx, sy));
+      _mm256_store_ps(term, b_terms<T>(sums, dx, &at.d[size_t(b0)], mx, &at.s[size_t(b0)]));
       for (int k = 0; k < n; ++k) sumf += term[k];
     }
     y[r] = sumf;
