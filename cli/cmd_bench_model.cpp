@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "engine/quant/file_type.h"
+#include "engine/model/weights.h"
 #include "engine/runtime/engine.h"
 #include "harness/store/store.h"
 
@@ -80,10 +81,15 @@ int run_bench(const BenchOptions& o) {
     if (o.n_gen > 0) tg.push_back(double(o.n_gen * o.parallel) / time_decode(*engine, o.n_gen, o.parallel));
   }
   const double pp_tps = pp.empty() ? 0.0 : median(pp), tg_tps = tg.empty() ? 0.0 : median(tg);
+  // Weight bytes per decode step (shared by the parallel sequences only when they pick the
+  // same experts: reported for --parallel 1, where it bounds the speed).
+  const uint64_t step_bytes = model::decode_bytes_per_token(engine->model());
+  const double tg_gbps = o.parallel == 1 ? tg_tps * double(step_bytes) / 1e9 : 0.0;
   nlohmann::json j = {{"model", o.model}, {"arch", engine->hparams().arch_name},
                       {"n_params", engine->hparams().n_params()}, {"threads", engine->n_threads()},
                       {"n_prompt", o.n_prompt}, {"n_gen", o.n_gen}, {"parallel", o.parallel},
-                      {"repetitions", o.reps}, {"pp_tps", pp_tps}, {"tg_tps", tg_tps}, {"pp_runs", pp}, {"tg_runs", tg}};
+                      {"repetitions", o.reps}, {"pp_tps", pp_tps}, {"tg_tps", tg_tps}, {"pp_runs", pp}, {"tg_runs", tg},
+                      {"decode_bytes_per_token", step_bytes}, {"tg_weight_gbps", tg_gbps}};
   if (!o.db.empty()) {
     auto st = store::Store::open(o.db);
     for (const auto& [name, tps, n] : {std::tuple{"model pp", pp_tps, o.n_prompt}, std::tuple{"model tg", tg_tps, o.n_gen}}) {
@@ -106,6 +112,8 @@ int run_bench(const BenchOptions& o) {
   if (o.n_gen > 0)
     fmt::print("| {} | {} | {} | tg{}{} | {:.2f} |\n", o.model, j["arch"].get<std::string>(), engine->n_threads(), o.n_gen,
                o.parallel > 1 ? fmt::format(" x{} seqs", o.parallel) : "", tg_tps);
+  if (o.n_gen > 0 && o.parallel == 1)
+    fmt::print("\ndecode reads {:.3f} GB of weights per token: {:.1f} GB/s\n", double(step_bytes) / 1e9, tg_gbps);
   return 0;
 }
 

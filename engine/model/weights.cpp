@@ -87,4 +87,24 @@ std::unique_ptr<Model> Model::load(std::unique_ptr<gguf::File> file, const Model
   return m;
 }
 
+namespace {
+uint64_t matrix_bytes(const WeightView& w) { return w.empty() ? 0 : uint64_t(w.n_rows) * w.row_bytes; }
+}  // namespace
+
+uint64_t decode_bytes_per_token(const Model& m) {
+  uint64_t total = matrix_bytes(m.output) + m.token_embd.row_bytes;
+  for (const LayerWeights& l : m.layers) {
+    total += matrix_bytes(l.wq) + matrix_bytes(l.wk) + matrix_bytes(l.wv) + matrix_bytes(l.wo);
+    if (!l.moe) {
+      total += matrix_bytes(l.ffn_gate) + matrix_bytes(l.ffn_up) + matrix_bytes(l.ffn_down);
+      continue;
+    }
+    const uint64_t ff = uint64_t(m.hp.n_ff_exp), d = uint64_t(m.hp.n_embd);
+    const uint64_t expert = ff * (l.gate_exps.row_bytes + l.up_exps.row_bytes) + d * l.down_exps.row_bytes;
+    total += matrix_bytes(l.router) + uint64_t(m.hp.n_expert_used) * expert;
+    total += matrix_bytes(l.gate_shexp) + matrix_bytes(l.up_shexp) + matrix_bytes(l.down_shexp);
+  }
+  return total;
+}
+
 }  // namespace scout::model

@@ -49,4 +49,9 @@ struct Model {
   static std::unique_ptr<Model> load(std::unique_ptr<gguf::File> file, const ModelOptions& opts = {});
 };
 
+// Weight bytes one decoded token must read: every layer's attention projections, the router,
+// the n_expert_used routed experts and the shared expert (or the dense FFN), the LM head and
+// one embedding row. Decoding at batch 1 is bounded by this over the memory bandwidth.
+uint64_t decode_bytes_per_token(const Model& m);
+
 }  // namespace scout::model
