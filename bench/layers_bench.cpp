@@ -17,6 +17,8 @@
 // Counters: tokens/s; KV GB/s (attention: K and V bytes each query's window covers) or weight
 // GB/s (MoE: bytes of the router, the experts the batch routes to and the shared expert).
 #include <benchmark/benchmark.h>
+
+#include "bench/bench_common.h"
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -285,13 +287,7 @@ const MoeLayer& moe_layer(const MoeShape& s, GgmlType t) {
   return *l;
 }
 
-std::vector<float> moe_input(int64_t n, int64_t d) {
-  std::vector<float> h(size_t(n * d));
-  std::mt19937 gen(5);
-  std::normal_distribution<float> normal;
-  for (auto& x : h) x = normal(gen);
-  return h;
-}
+std::vector<float> moe_input(int64_t n, int64_t d) { return scout::bench::normal_floats(size_t(n * d), 5); }
 
 // y = down(silu(gate x) * up x) for one token.
 std::vector<float> swiglu_one(const WeightView& gate, const WeightView& up, const WeightView& down, const float* x) {

@@ -8,6 +8,8 @@
 // Names: BM_Qgemm/<type>/<shape>/tokens:<n>/<path>/threads:<n>. Run a subset with
 // --benchmark_filter, e.g. 'BM_Qgemm/q4_K/ffn_up/tokens:(1|32)/avx512'.
 #include <benchmark/benchmark.h>
+
+#include "bench/bench_common.h"
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -80,11 +82,7 @@ const std::vector<uint8_t>& weights(GgmlType t, const Shape& s) {
 }
 
 std::vector<float> activations(int64_t n_tokens, int64_t n_cols) {
-  std::vector<float> x(size_t(n_tokens * n_cols));
-  std::mt19937 gen(7);
-  std::normal_distribution<float> normal;
-  for (auto& v : x) v = normal(gen);
-  return x;
+  return scout::bench::normal_floats(size_t(n_tokens * n_cols), 7);
 }
 
 void set_counters(benchmark::State& state, const Shape& s, uint64_t weight_bytes, int64_t tokens) {

@@ -9,9 +9,8 @@ repetitions, then
      lacks) are listed but do not fail;
   2. records every result in SQLite (--db; table kernel_benchmarks of harness/store/schema.cpp).
      A file without that table is first made a full scout-eval store by `scout-eval models
-     list --db F` when scout-eval is built (creating the table alone would make scout-eval's
-     migration fail on the file later); without scout-eval, the table is created with that
-     exact DDL and a warning says so;
+     list --db F` (the schema has one owner; creating the table alone would make scout-eval's
+     migration fail on the file later);
   3. compares each benchmark's median time with the baseline (--baseline, written by
      --write-baseline) as a ratio. A regression is a new median slower than the baseline's by
      more than max(25%, 3 x the larger coefficient of variation of the two runs). Regressions
@@ -44,24 +43,6 @@ CI_FILTER = "|".join([
     r"^BM_Attention/(tiny|scout)/decode_kv:(128|512)/[^/]+/threads:1/",
     r"^BM_Moe/tiny/[^/]+/tokens:(1|32)/threads:1/",
 ])
-
-# Exactly harness/store/schema.cpp's statements for this table (keep them in step).
-KERNEL_BENCHMARKS_DDL = """
-CREATE TABLE kernel_benchmarks (
-  id               INTEGER PRIMARY KEY,
-  name             TEXT    NOT NULL,
-  params           TEXT    NOT NULL CHECK (json_valid(params)),
-  backend          TEXT    NOT NULL CHECK (backend IN ('cpu', 'cuda')),
-  device           TEXT    NOT NULL,
-  threads          INTEGER CHECK (threads > 0),
-  git_revision     TEXT,
-  seconds_per_iter REAL    NOT NULL CHECK (seconds_per_iter > 0),
-  gb_per_s         REAL,
-  gflop_per_s      REAL,
-  created_at       TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-) STRICT;
-CREATE INDEX kernel_benchmarks_by_name ON kernel_benchmarks(name, backend);
-"""
 
 TIME_UNIT = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
@@ -189,21 +170,15 @@ def has_table(db_path):
 
 
 def prepare_store(db_path, scout_eval):
+    """A new --db is made a store by scout-eval itself: the schema has one owner."""
     if has_table(db_path):
         return
-    if scout_eval and os.access(scout_eval, os.X_OK):
-        r = subprocess.run([scout_eval, "models", "list", "--db", db_path], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise CheckError(f"{db_path}: scout-eval could not open it as a store: {r.stderr.strip()}")
-        if has_table(db_path):
-            return
-    print(f"warning: {db_path}: creating table kernel_benchmarks alone (no scout-eval at {scout_eval}); "
-          "scout-eval will not open this file as a store")
-    con = sqlite3.connect(db_path)
-    try:
-        con.executescript(KERNEL_BENCHMARKS_DDL)
-    finally:
-        con.close()
+    if not (scout_eval and os.access(scout_eval, os.X_OK)):
+        raise CheckError(f"{db_path}: has no kernel_benchmarks table and no scout-eval at {scout_eval} can create the "
+                         "store (build it, or pass --scout-eval)")
+    r = subprocess.run([scout_eval, "models", "list", "--db", db_path], capture_output=True, text=True)
+    if r.returncode != 0 or not has_table(db_path):
+        raise CheckError(f"{db_path}: scout-eval could not open it as a store: {r.stderr.strip()}")
 
 
 def record(db_path, results, meta, scout_eval):

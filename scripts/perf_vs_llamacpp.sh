@@ -5,7 +5,9 @@
 # Markdown table (model, type, test, llama.cpp t/s, ours t/s, ratio). See docs/PERFORMANCE.md.
 #
 #   scripts/perf_vs_llamacpp.sh [--models DIR] [-t THREADS] [--only tiny|scout4] [--types LIST]
-#                               [--reps N] [--out DIR]
+#                               [--reps N] [--n-gen N] [--batched-prompt N] [--out DIR]
+# --n-gen (default 128) sets tgN for llama-bench and bench-model and the generated tokens of the
+# 32-sequence runs; --batched-prompt (default 128) llama-batched-bench's prompt per sequence.
 #
 # Missing model files are generated with scout-eval `model init` + `quantize`:
 #   tiny-scout-{f16,Q8_0,Q4_K_M}.gguf   the tiny-scout preset (a few MB each)
@@ -18,11 +20,13 @@ threads=$(nproc)
 only="tiny,scout4"
 types="f16,Q8_0,Q4_K_M"
 reps=3
+n_gen=128
+batched_prompt=128
 out=$root/out/perf
 scout=${SCOUT_EVAL:-$root/build/cli/scout-eval}
 llama=${LLAMA_BIN:-$root/.cache/llama.cpp/build/bin}
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "perf_vs_llamacpp: $*" >&2; exit 1; }
 
 while [[ $# -gt 0 ]]; do
@@ -32,6 +36,8 @@ while [[ $# -gt 0 ]]; do
     --only) only=$2; shift 2 ;;
     --types) types=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
+    --n-gen) n_gen=$2; shift 2 ;;
+    --batched-prompt) batched_prompt=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "perf_vs_llamacpp: unknown option $1" >&2; usage 1 ;;
@@ -65,13 +71,13 @@ measure() {
   local file=$1 base
   base=$out/$(basename "$file" .gguf)
   echo "perf_vs_llamacpp: $(basename "$file"), $threads threads" >&2
-  "$llama/llama-bench" -m "$file" -p 512 -n 128 -t "$threads" -r "$reps" -o json >"$base.llama-bench.json" 2>"$base.log" ||
+  "$llama/llama-bench" -m "$file" -p 512 -n "$n_gen" -t "$threads" -r "$reps" -o json >"$base.llama-bench.json" 2>"$base.log" ||
     die "llama-bench failed on $file (see $base.log)"
-  "$llama/llama-batched-bench" -m "$file" -c 8192 -b 2048 -ub 512 -npp 128 -ntg 128 -npl 32 -t "$threads" \
+  "$llama/llama-batched-bench" -m "$file" -c 8192 -b 2048 -ub 512 -npp "$batched_prompt" -ntg "$n_gen" -npl 32 -t "$threads" \
     --output-format jsonl >"$base.batched.json" 2>>"$base.log" || die "llama-batched-bench failed on $file (see $base.log)"
-  "$scout" bench-model -m "$file" -p 512 -n 128 -t "$threads" -r "$reps" --json >"$base.ours.json" 2>>"$base.log" ||
+  "$scout" bench-model -m "$file" -p 512 -n "$n_gen" -t "$threads" -r "$reps" --json >"$base.ours.json" 2>>"$base.log" ||
     die "scout-eval bench-model failed on $file (see $base.log)"
-  "$scout" bench-model -m "$file" --parallel 32 -p 0 -n 128 -t "$threads" -r "$reps" --json \
+  "$scout" bench-model -m "$file" --parallel 32 -p 0 -n "$n_gen" -t "$threads" -r "$reps" --json \
     >"$base.ours-parallel.json" 2>>"$base.log" || die "scout-eval bench-model --parallel failed on $file (see $base.log)"
   echo "$base"
 }
@@ -88,10 +94,10 @@ for family in "${families[@]}"; do
   done
 done
 
-python3 - "$threads" "${bases[@]}" <<'EOF'
+python3 - "$threads" "$n_gen" "${bases[@]}" <<'EOF'
 import json, os, sys
 
-threads, bases = sys.argv[1], sys.argv[2:]
+threads, n_gen, bases = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 print(f"\n{threads} threads\n")
 print("| model | type | test | llama.cpp t/s | ours t/s | ratio |")
 print("|---|---|---|---:|---:|---:|")
@@ -107,10 +113,12 @@ for base in bases:
     with open(base + ".ours-parallel.json") as f:
         par = json.load(f)
     pp = next(x["avg_ts"] for x in lb if x["n_prompt"] == 512 and x["n_gen"] == 0)
-    tg = next(x["avg_ts"] for x in lb if x["n_prompt"] == 0 and x["n_gen"] == 128)
-    rows = [("pp512", pp, ours["pp_tps"]), ("tg128", tg, ours["tg_tps"]),
-            ("tg128 x32 sequences", batched[-1]["speed_tg"], par["tg_tps"])]
+    tg = next(x["avg_ts"] for x in lb if x["n_prompt"] == 0 and x["n_gen"] == n_gen)
+    rows = [("pp512", pp, ours["pp_tps"]), (f"tg{n_gen}", tg, ours["tg_tps"]),
+            (f"tg{n_gen} x32 sequences", batched[-1]["speed_tg"], par["tg_tps"])]
     for test, theirs, mine in rows:
         print(f"| {family} | {qtype} | {test} | {theirs:.1f} | {mine:.1f} | {mine / theirs:.2f}x |")
+    print(f"| {family} | {qtype} | decode weight GB/s (ours, {ours['decode_bytes_per_token'] / 1e9:.3f} GB/token) | "
+          f"{tg * ours['decode_bytes_per_token'] / 1e9:.1f} | {ours['tg_weight_gbps']:.1f} | |")
 EOF
 echo "raw outputs: $out" >&2

@@ -61,13 +61,6 @@ namespace {
 
 #include "engine/kernels/cpu/qdot/simd_common.inc"
 
-inline int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
-
 // Sums of each 4 consecutive signed bytes of v (lanes k = bytes 4k..4k+3).
 inline __m256i quad_sums(__m256i v) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), v), _mm256_set1_epi16(1));
@@ -115,7 +108,6 @@ void pack_group(const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t ch
 
 template <GgmlType T>
 void decode_row(const uint8_t* row, int64_t chunk, VRow& out) {
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
   if constexpr (T == GgmlType::Q8_0) {
     for (int b = 0; b < 8; ++b) {
       const uint8_t* blk = row + uint64_t(chunk * 8 + b) * 34;
@@ -128,16 +120,11 @@ void decode_row(const uint8_t* row, int64_t chunk, VRow& out) {
     const uint8_t* blk = row + uint64_t(chunk) * 210;
     const int8_t* sc = reinterpret_cast<const int8_t*>(blk + 192);
     out.d[0] = half_at(blk + 208);
-    const __m256i x30 = _mm256_set1_epi8(0x30), m32 = _mm256_set1_epi8(32);
+    const __m256i m32 = _mm256_set1_epi8(32);
     __m256i corr = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
-      const __m256i qh = loadu256(blk + 128 + 32 * h);
-      const __m256i ql0 = loadu256(blk + 64 * h), ql1 = loadu256(blk + 64 * h + 32);
-      const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), x30)),
-          _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), x30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, x30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), x30))};
+      __m256i q[4];
+      q6k_values(blk, h, q);
       for (int k = 0; k < 4; ++k) {
         const __m256i v = _mm256_sub_epi8(q[k], m32);
         store256(out.q + 128 * h + 32 * k, v);
@@ -162,14 +149,8 @@ void decode_row(const uint8_t* row, int64_t chunk, VRow& out) {
     if constexpr (kHigh) qh = loadu256(blk + 16);
     __m256i corr = _mm256_setzero_si256();
     for (int g = 0; g < 4; ++g) {
-      const __m256i q = loadu256(blk + kQs + 32 * g);
-      __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-      if constexpr (kHigh) {
-        const __m256i bit_lo = _mm256_set1_epi8(char(1 << (2 * g))), bit_hi = _mm256_set1_epi8(char(1 << (2 * g + 1)));
-        const __m256i x10 = _mm256_set1_epi8(0x10);
-        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_lo), bit_lo), x10));
-        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_hi), bit_hi), x10));
-      }
+      __m256i lo, hi;
+      q45k_values<kHigh>(blk + kQs, qh, g, lo, hi);
       store256(out.q + 64 * g, lo);
       store256(out.q + 64 * g + 32, hi);
       corr = _mm256_add_epi32(corr, _mm256_mullo_epi32(quad_sums(lo), _mm256_set1_epi32(sc[2 * g])));

@@ -30,13 +30,6 @@ namespace {
 
 using scout::quant::BlockQ8_K;
 
-inline int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
-
 // Q8_K activation block: d, 256 quants, 16 sums of 16 quants.
 struct Act {
   float d;
@@ -66,20 +59,12 @@ inline int32_t q45k_superblock(const uint8_t* blk, const Act& a, int32_t& summ) 
   uint8_t sc[8], m[8];
   unpack_scales_k4(blk + kScales, sc, m);
   summ = min_sum(a, m);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256i qh = _mm256_setzero_si256();
   if constexpr (kHigh) qh = loadu256(blk + kQh);
   __m256i acc = _mm256_setzero_si256();
   for (int g = 0; g < 4; ++g) {
-    const __m256i q = loadu256(blk + kQs + 32 * g);
-    __m256i lo = _mm256_and_si256(q, low4);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-    if constexpr (kHigh) {
-      const __m256i bit_lo = _mm256_set1_epi8(char(1 << (2 * g))), bit_hi = _mm256_set1_epi8(char(1 << (2 * g + 1)));
-      const __m256i x10 = _mm256_set1_epi8(0x10);
-      lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_lo), bit_lo), x10));
-      hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_hi), bit_hi), x10));
-    }
+    __m256i lo, hi;
+    q45k_values<kHigh>(blk + kQs, qh, g, lo, hi);
     const __m256i plo = _mm256_maddubs_epi16(lo, loadu256(a.q + 64 * g));
     const __m256i phi = _mm256_maddubs_epi16(hi, loadu256(a.q + 64 * g + 32));
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * g])));
@@ -91,18 +76,12 @@ inline int32_t q45k_superblock(const uint8_t* blk, const Act& a, int32_t& summ) 
 // One Q6_K superblock: sum scale * (q - 32) * a, as sum scale * q * a (q unsigned, the
 // maddubs operand) minus 32 * sum_j scale_j * bsums_j.
 inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
-  constexpr int kQl = 0, kQh = 128, kScales = 192;
+  constexpr int kScales = 192;
   const int8_t* sc = reinterpret_cast<const int8_t*>(blk + kScales);
-  const __m256i low4 = _mm256_set1_epi8(0x0F), x30 = _mm256_set1_epi8(0x30);
   __m256i acc = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
-    const __m256i qh = loadu256(blk + kQh + 32 * h);
-    const __m256i ql0 = loadu256(blk + kQl + 64 * h), ql1 = loadu256(blk + kQl + 64 * h + 32);
-    const __m256i q[4] = {
-        _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), x30)),
-        _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), x30)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, x30)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), x30))};
+    __m256i q[4];
+    q6k_values(blk, h, q);
     for (int k = 0; k < 4; ++k) {
       // Elements 128h + 32k + [0, 32): sub-blocks j and j + 1 of 16 elements each.
       const int j = 8 * h + 2 * k;
