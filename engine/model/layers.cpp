@@ -15,6 +15,10 @@ using kernels::cpu::dot;
 using kernels::cpu::matmul;
 
 void parallel_rows(int64_t n, const std::function<void(int64_t)>& f) {
+  if (n == 1) {  // one row (a decode step): not worth waking the pool
+    f(0);
+    return;
+  }
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, n), [&](const tbb::blocked_range<int64_t>& r) {
     for (int64_t i = r.begin(); i != r.end(); ++i) f(i);
   });

@@ -59,6 +59,24 @@ void require_isa(Isa isa) {
   if (!isa_available(isa)) throw Error(std::string("qdot: the ") + isa_name(isa) + " path is not available on this CPU");
 }
 
+// Work this small runs on the calling thread: waking the pool and splitting costs more than
+// it saves (a decode step of a small model makes ~50 such calls).
+constexpr uint64_t kSerialWorkBytes = 256 * 1024;
+
+bool small_work(const MatrixView& w, int64_t n_tokens) {
+  return uint64_t(w.n_rows) * w.row_bytes * uint64_t(n_tokens) < kSerialWorkBytes;
+}
+
+// f(i) for i in [0, n): in parallel, or serially when `serial`.
+template <class F>
+void for_each_index(int64_t n, bool serial, const F& f) {
+  if (serial || n == 1) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  tbb::parallel_for(int64_t(0), n, f);
+}
+
 // 64-byte aligned scratch for packed activations.
 struct AlignedBuffer {
   struct Free {
@@ -91,14 +109,14 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
     packed_stride = detail::packed_row_bytes(w.type, w.n_cols);
     buffer = std::make_unique<AlignedBuffer>(size_t(packed_stride * uint64_t(n_tokens)));
     uint8_t* out = buffer->data.get();
-    tbb::parallel_for(int64_t(0), n_tokens, [&](int64_t t) {
+    for_each_index(n_tokens, small_work(w, n_tokens), [&](int64_t t) {
       detail::pack_activation_row(w.type, act + uint64_t(t) * act_bytes, w.n_cols, out + uint64_t(t) * packed_stride);
     });
     packed = out;
   }
   const int64_t row_tiles = (w.n_rows + detail::kTileRows - 1) / detail::kTileRows;
   const int64_t token_tiles = (n_tokens + detail::kTileTokens - 1) / detail::kTileTokens;
-  tbb::parallel_for(tbb::blocked_range2d<int64_t>(0, row_tiles, 0, token_tiles), [&](const auto& range) {
+  const auto run = [&](const tbb::blocked_range2d<int64_t>& range) {
     for (int64_t rt = range.rows().begin(); rt != range.rows().end(); ++rt)
       for (int64_t tt = range.cols().begin(); tt != range.cols().end(); ++tt) {
         const int64_t r0 = rt * detail::kTileRows, t0 = tt * detail::kTileTokens;
@@ -115,7 +133,12 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
         job.y_stride = w.n_rows;
         fn(job);
       }
-  });
+  };
+  const tbb::blocked_range2d<int64_t> all(0, row_tiles, 0, token_tiles);
+  if (small_work(w, n_tokens))
+    run(all);
+  else
+    tbb::parallel_for(all, run);
 }
 
 // From this many tokens on, the tokens-in-lanes VNNI kernel beats the tiles (a vector holds
@@ -126,6 +149,10 @@ constexpr int64_t kVnniMinTokens = 8;
 // the AVX2 kernel: 512-bit vectors gained nothing for one token on Zen 4 (measured).
 void qgemv(const MatrixView& w, const uint8_t* act, float* y) {
   const detail::GemvFn fn = detail::gemv_fn_avx2(w.type);
+  if (small_work(w, 1)) {
+    fn(w, act, 0, w.n_rows, y);
+    return;
+  }
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, w.n_rows, 32),
                     [&](const tbb::blocked_range<int64_t>& r) { fn(w, act, r.begin(), r.end(), y); });
 }
@@ -213,7 +240,8 @@ void quantize_activations(Isa isa, GgmlType weight, const float* x, int64_t n_to
   const detail::QuantRowFn fast = isa == Isa::Avx512 ? detail::quant_fn_avx512(act)
                                   : isa == Isa::Avx2 ? detail::quant_fn_avx2(act)
                                                      : nullptr;
-  tbb::parallel_for(int64_t(0), n_tokens, [&](int64_t t) {
+  // Quantizing one row is microseconds: a single token never goes to the pool.
+  for_each_index(n_tokens, n_tokens * n_cols < 64 * 1024, [&](int64_t t) {
     if (fast)
       fast(x + t * n_cols, dst + uint64_t(t) * bytes, n_cols);
     else
