@@ -145,10 +145,9 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
 // 16 tokens: fewer leave lanes idle).
 constexpr int64_t kVnniMinTokens = 8;
 
-// One token: rows in parallel, each read front to back (gemv_avx2.cpp). Both SIMD paths use
-// the AVX2 kernel: 512-bit vectors gained nothing for one token on Zen 4 (measured).
-void qgemv(const MatrixView& w, const uint8_t* act, float* y) {
-  const detail::GemvFn fn = detail::gemv_fn_avx2(w.type);
+// One token: rows in parallel, each read front to back (gemv_avx2.cpp, gemv_avx512.cpp).
+void qgemv(Isa isa, const MatrixView& w, const uint8_t* act, float* y) {
+  const detail::GemvFn fn = isa == Isa::Avx512 ? detail::gemv_fn_avx512(w.type) : detail::gemv_fn_avx2(w.type);
   if (small_work(w, 1)) {
     fn(w, act, 0, w.n_rows, y);
     return;
@@ -272,7 +271,7 @@ void qgemm(Isa isa, const MatrixView& w, const void* act, int64_t n_tokens, floa
   if (isa == Isa::Reference)
     qgemm_reference(w, a, act_bytes, n_tokens, y);
   else if (n_tokens == 1 && detail::gemv_fn_avx2(w.type))
-    qgemv(w, a, y);
+    qgemv(isa, w, a, y);
   else if (isa == Isa::Avx512 && n_tokens >= kVnniMinTokens && detail::vnni_gemm_supports(w.type, w.n_cols))
     detail::vnni_gemm(w, a, act_bytes, n_tokens, y);
   else
