@@ -80,6 +80,9 @@ namespace {
 
 // Queries of one sequence handled by one attention task (with every query head of one KV head).
 constexpr int64_t kQueryBlock = 32;
+// From this many queries on, a task shares each converted key block among its queries
+// (attend_rows); fewer (decoding) read the cache directly, one query at a time.
+constexpr int64_t kRowsMinQueries = 4;
 
 struct AttentionTask {
   const BatchLayout::Seq* seq;
@@ -102,14 +105,31 @@ void attention(const BatchLayout& batch, const HParams& hp, int64_t layer, const
     const AttentionTask& task = tasks[size_t(ti)];
     const auto& s = *task.seq;
     const kernels::cpu::KvRows k = s.cache->k_rows(layer, task.kv_head), v = s.cache->v_rows(layer, task.kv_head);
+    // Rows: every (query, head of the group) of the task.
+    std::vector<const float*> q_rows;
+    std::vector<float*> out_rows;
+    std::vector<int64_t> k0, k1;
     for (int64_t i = task.q_begin; i < task.q_end; ++i) {
       const int64_t t = s.first + i, pos = s.pos0 + i;
-      const int64_t k0 = attention_window_start(pos, chunk);
       for (int64_t j = 0; j < group; ++j) {
         const int64_t h = task.kv_head * group + j;
-        kernels::cpu::attend(q + t * q_dim + h * hd, k, v, k0, pos + 1, hd, scale, out + t * q_dim + h * hd);
+        q_rows.push_back(q + t * q_dim + h * hd);
+        out_rows.push_back(out + t * q_dim + h * hd);
+        k0.push_back(attention_window_start(pos, chunk));
+        k1.push_back(pos + 1);
       }
     }
+    if (task.q_end - task.q_begin >= kRowsMinQueries) {
+      kernels::cpu::AttendRows rows;
+      rows.q = q_rows.data();
+      rows.out = out_rows.data();
+      rows.k0 = k0.data();
+      rows.k1 = k1.data();
+      rows.n_rows = int64_t(q_rows.size());
+      kernels::cpu::attend_rows(rows, k, v, hd, scale);
+      return;
+    }
+    for (size_t r = 0; r < q_rows.size(); ++r) kernels::cpu::attend(q_rows[r], k, v, k0[r], k1[r], hd, scale, out_rows[r]);
   });
 }
 

@@ -112,5 +112,51 @@ TEST(AttentionKernel, SingleKeyReturnsItsValue) {
   for (int64_t i = 0; i < w.head_dim; ++i) EXPECT_FLOAT_EQ(out[size_t(i)], w.v32[size_t(4 * w.stride + i)]);
 }
 
+TEST(AttentionKernel, RowsMatchTheReferenceRowByRow) {
+  // A prefill block: 37 consecutive positions x 3 query heads, some windows starting later
+  // (a chunk boundary inside the block), keys spanning several key blocks.
+  for (int64_t hd : {64, 128, 72, 12}) {
+    const Window w = make_window(hd, 400, uint32_t(100 + hd), 1.0f, 1.5f);
+    const int64_t n_pos = 37, heads = 3, first = 290;
+    std::vector<std::vector<float>> q(size_t(n_pos * heads));
+    std::mt19937 rng{uint32_t(hd)};
+    std::normal_distribution<float> nd;
+    for (auto& row : q) {
+      row.resize(size_t(hd));
+      for (auto& x : row) x = nd(rng);
+    }
+    std::vector<const float*> qp;
+    std::vector<float*> op;
+    std::vector<int64_t> k0, k1;
+    std::vector<std::vector<float>> out(q.size(), std::vector<float>(size_t(hd)));
+    for (int64_t p = 0; p < n_pos; ++p)
+      for (int64_t h = 0; h < heads; ++h) {
+        const size_t r = size_t(p * heads + h);
+        qp.push_back(q[r].data());
+        op.push_back(out[r].data());
+        const int64_t pos = first + p;
+        k0.push_back(pos >= 310 ? 310 : 0);  // windows restart at 310
+        k1.push_back(pos + 1);
+      }
+    const float scale = 1.0f / std::sqrt(float(hd));
+    for (bool f16 : {true, false}) {
+      const KvRows k{f16 ? static_cast<const void*>(w.k16.data()) : w.k32.data(), w.stride, f16};
+      const KvRows v{f16 ? static_cast<const void*>(w.v16.data()) : w.v32.data(), w.stride, f16};
+      kernels::cpu::AttendRows rows;
+      rows.q = qp.data();
+      rows.out = op.data();
+      rows.k0 = k0.data();
+      rows.k1 = k1.data();
+      rows.n_rows = int64_t(qp.size());
+      kernels::cpu::attend_rows(rows, k, v, hd, scale);
+      for (size_t r = 0; r < q.size(); ++r) {
+        std::vector<float> ref(static_cast<size_t>(hd));
+        kernels::cpu::attend_reference(q[r].data(), k, v, k0[r], k1[r], hd, scale, ref.data());
+        EXPECT_LT(rel_err(out[r], ref), 2e-5) << "hd " << hd << " f16 " << f16 << " row " << r;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace scout

@@ -116,6 +116,97 @@ SCOUT_AVX2 void attend_avx2(const float* q, const KvRows& k, const KvRows& v, in
   for (int64_t c = 0; c < nc; ++c) _mm256_storeu_ps(out + 8 * c, _mm256_mul_ps(acc[c], inv));
 }
 
+// acc[0 .. 8 kN) += sum over keys j in [lo, hi) of p[j] * v[j * hd + (0 .. 8 kN)], with the
+// accumulator in registers (a fixed count, so the compiler keeps them there).
+template <int kN>
+SCOUT_AVX2 inline void pv_slice(const float* p, int64_t lo, int64_t hi, const float* v, int64_t hd, float* acc) {
+  __m256 o[kN];
+  for (int c = 0; c < kN; ++c) o[c] = _mm256_loadu_ps(acc + 8 * c);
+  for (int64_t j = lo; j < hi; ++j) {
+    const __m256 pj = _mm256_set1_ps(p[j]);
+    const float* vj = v + j * hd;
+    for (int c = 0; c < kN; ++c) o[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * c), o[c]);
+  }
+  for (int c = 0; c < kN; ++c) _mm256_storeu_ps(acc + 8 * c, o[c]);
+}
+
+// attend_rows on AVX2: per key block, K transposed to kt[d][j] and V to vb[j][d] as floats
+// once; scores for 4 rows x 32 keys per register block; then every row's online softmax and
+// P.V with its accumulator in registers (head_dim in slices of 64).
+SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t hd, float scale) {
+  constexpr int64_t kB = kAttendBlock, kRowBlock = 4, kKeyBlock = 32;
+  const int64_t n = rows.n_rows, nc = hd / 8;
+  int64_t kmin = rows.k0[0], kmax = rows.k1[0];
+  for (int64_t i = 1; i < n; ++i) {
+    kmin = std::min(kmin, rows.k0[i]);
+    kmax = std::max(kmax, rows.k1[i]);
+  }
+  std::vector<float> kt(size_t(hd * kB)), vb(size_t(kB * hd)), s(size_t(n * kB)), acc(size_t(n * hd), 0.0f);
+  std::vector<float> m(size_t(n), -INFINITY), l(size_t(n), 0.0f);
+  for (int64_t b = kmin; b < kmax; b += kB) {
+    const int64_t nb = std::min(kB, kmax - b);
+    // Keys past the block's end score 0 against zeros and are masked below.
+    std::fill(kt.begin(), kt.end(), 0.0f);
+    for (int64_t j = 0; j < nb; ++j)
+      for (int64_t c = 0; c < nc; ++c) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, load8(k, b + j, 8 * c));
+        for (int e = 0; e < 8; ++e) kt[size_t((8 * c + e) * kB + j)] = t[e];
+        _mm256_storeu_ps(vb.data() + j * hd + 8 * c, load8(v, b + j, 8 * c));
+      }
+    // Scores: s[i][j] = scale * q_i . k_j for 4 rows x 32 keys at a time.
+    for (int64_t r0 = 0; r0 < n; r0 += kRowBlock) {
+      const float* q[kRowBlock];
+      for (int64_t r = 0; r < kRowBlock; ++r) q[r] = rows.q[std::min(r0 + r, n - 1)];
+      for (int64_t j0 = 0; j0 < kB; j0 += kKeyBlock) {
+        __m256 a[kRowBlock][4];
+        for (auto& ar : a)
+          for (auto& x : ar) x = _mm256_setzero_ps();
+        for (int64_t d = 0; d < hd; ++d) {
+          __m256 kv[4];
+          for (int c = 0; c < 4; ++c) kv[c] = _mm256_loadu_ps(kt.data() + d * kB + j0 + 8 * c);
+          for (int64_t r = 0; r < kRowBlock; ++r) {
+            const __m256 qb = _mm256_set1_ps(q[r][d]);
+            for (int c = 0; c < 4; ++c) a[r][c] = _mm256_fmadd_ps(qb, kv[c], a[r][c]);
+          }
+        }
+        const __m256 sv = _mm256_set1_ps(scale);
+        for (int64_t r = 0; r < kRowBlock && r0 + r < n; ++r)
+          for (int c = 0; c < 4; ++c) _mm256_storeu_ps(s.data() + (r0 + r) * kB + j0 + 8 * c, _mm256_mul_ps(a[r][c], sv));
+      }
+    }
+    // Each row: the keys of this block inside its window, online softmax, P.V.
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t lo = std::max(rows.k0[i], b) - b, hi = std::min(rows.k1[i], b + nb) - b;
+      if (lo >= hi) continue;
+      float* si = s.data() + i * kB;
+      float* ai = acc.data() + i * hd;
+      float bmax = -INFINITY;
+      for (int64_t j = lo; j < hi; ++j) bmax = std::max(bmax, si[j]);
+      if (bmax > m[size_t(i)]) {
+        const float corr = m[size_t(i)] == -INFINITY ? 0.0f : std::exp(m[size_t(i)] - bmax);
+        const __m256 cv = _mm256_set1_ps(corr);
+        for (int64_t c = 0; c < nc; ++c) _mm256_storeu_ps(ai + 8 * c, _mm256_mul_ps(_mm256_loadu_ps(ai + 8 * c), cv));
+        l[size_t(i)] *= corr;
+        m[size_t(i)] = bmax;
+      }
+      const __m256 mv = _mm256_set1_ps(m[size_t(i)]);
+      for (int64_t j = 0; j < kB; j += 8) _mm256_storeu_ps(si + j, exp8(_mm256_sub_ps(_mm256_loadu_ps(si + j), mv)));
+      float sum = 0.0f;
+      for (int64_t j = lo; j < hi; ++j) sum += si[j];
+      l[size_t(i)] += sum;
+      int64_t c0 = 0;
+      for (; c0 + 8 <= nc; c0 += 8) pv_slice<8>(si, lo, hi, vb.data() + 8 * c0, hd, ai + 8 * c0);
+      for (; c0 < nc; ++c0) pv_slice<1>(si, lo, hi, vb.data() + 8 * c0, hd, ai + 8 * c0);
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const __m256 inv = _mm256_set1_ps(1.0f / l[size_t(i)]);
+    for (int64_t c = 0; c < nc; ++c)
+      _mm256_storeu_ps(rows.out[i] + 8 * c, _mm256_mul_ps(_mm256_loadu_ps(acc.data() + i * hd + 8 * c), inv));
+  }
+}
+
 bool cpu_has_avx2_fma_f16c() {
   static const bool yes = [] {
     __builtin_cpu_init();
@@ -134,6 +225,16 @@ void attend(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_
     attend_avx2(q, k, v, k0, k1, head_dim, scale, out);
   else
     attend_portable(q, k, v, k0, k1, head_dim, scale, out);
+}
+
+void attend_rows(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t head_dim, float scale) {
+  if (rows.n_rows <= 0) return;
+  if (attend_uses_avx2(head_dim)) {
+    attend_rows_avx2(rows, k, v, head_dim, scale);
+    return;
+  }
+  for (int64_t i = 0; i < rows.n_rows; ++i)
+    attend_portable(rows.q[i], k, v, rows.k0[i], rows.k1[i], head_dim, scale, rows.out[i]);
 }
 
 void attend_portable(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim,

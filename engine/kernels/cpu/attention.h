@@ -33,6 +33,21 @@ void attend_reference(const float* q, const KvRows& k, const KvRows& v, int64_t 
 // The portable flash-style loop (what `attend` runs without AVX2), exposed for the tests.
 void attend_portable(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim,
                      float scale, float* out);
+// Many queries of one KV head at once (a prefill block: consecutive positions times the query
+// heads that share the KV head). Row i is the query q[i] (head_dim floats), attending keys
+// [k0[i], k1[i]); its output goes to out[i]. Each key block is converted once
+// and used by every row: scores come from a small matrix product (4 rows x 32 keys per
+// register block, no horizontal sums), then each row's online softmax and P.V as in `attend`.
+// Without AVX2 it runs `attend_portable` row by row.
+struct AttendRows {
+  const float* const* q = nullptr;
+  float* const* out = nullptr;
+  const int64_t* k0 = nullptr;
+  const int64_t* k1 = nullptr;
+  int64_t n_rows = 0;
+};
+void attend_rows(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t head_dim, float scale);
+
 // True when `attend` takes the AVX2 path for this head_dim on this CPU.
 bool attend_uses_avx2(int64_t head_dim);
 
