@@ -80,9 +80,6 @@ namespace {
 
 // Queries of one sequence handled by one attention task (with every query head of one KV head).
 constexpr int64_t kQueryBlock = 32;
-// From this many queries on, a task shares each converted key block among its queries
-// (attend_rows); fewer (decoding) read the cache directly, one query at a time.
-constexpr int64_t kRowsMinQueries = 4;
 
 struct AttentionTask {
   const BatchLayout::Seq* seq;
@@ -119,17 +116,13 @@ void attention(const BatchLayout& batch, const HParams& hp, int64_t layer, const
         k1.push_back(pos + 1);
       }
     }
-    if (task.q_end - task.q_begin >= kRowsMinQueries) {
-      kernels::cpu::AttendRows rows;
-      rows.q = q_rows.data();
-      rows.out = out_rows.data();
-      rows.k0 = k0.data();
-      rows.k1 = k1.data();
-      rows.n_rows = int64_t(q_rows.size());
-      kernels::cpu::attend_rows(rows, k, v, hd, scale);
-      return;
-    }
-    for (size_t r = 0; r < q_rows.size(); ++r) kernels::cpu::attend(q_rows[r], k, v, k0[r], k1[r], hd, scale, out_rows[r]);
+    kernels::cpu::AttendRows rows;
+    rows.q = q_rows.data();
+    rows.out = out_rows.data();
+    rows.k0 = k0.data();
+    rows.k1 = k1.data();
+    rows.n_rows = int64_t(q_rows.size());
+    kernels::cpu::attend_rows(rows, k, v, hd, scale);
   });
 }
 

@@ -32,13 +32,6 @@ SCOUT_AVX2 inline __m256 load8(const KvRows& r, int64_t pos, int64_t i) {
   return _mm256_loadu_ps(static_cast<const float*>(r.data) + at);
 }
 
-SCOUT_AVX2 inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // e^x to about 2 ulp (Cephes' expf polynomial); x is clamped to [-87.3, 88.7], so results
 // below ~1e-38 come out as that instead of 0 (they weigh nothing next to e^0 = 1).
 SCOUT_AVX2 inline __m256 exp8(__m256 x) {
@@ -58,62 +51,46 @@ SCOUT_AVX2 inline __m256 exp8(__m256 x) {
   return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
 }
 
-SCOUT_AVX2 void attend_avx2(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1,
-                            int64_t head_dim, float scale, float* out) {
-  const int64_t nc = head_dim / 8;
-  alignas(32) float s[kAttendBlock];
-  // The output accumulator lives in registers/L1: 32 vectors cover head_dim 256.
-  __m256 acc_small[32];
-  std::vector<float> acc_large;  // float storage for larger heads, viewed as vectors
-  __m256* acc = acc_small;
-  if (nc > 32) {
-    acc_large.resize(size_t(8 * nc + 8));
-    acc = reinterpret_cast<__m256*>((reinterpret_cast<uintptr_t>(acc_large.data()) + 31) & ~uintptr_t(31));
+// The 8x8 transpose of r (r[e] lane d becomes r[d] lane e).
+SCOUT_AVX2 inline void transpose8(__m256* r) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
-  for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_setzero_ps();
-  float m = -INFINITY, l = 0.0f;
-  for (int64_t b = k0; b < k1; b += kAttendBlock) {
-    const int64_t nb = std::min(kAttendBlock, k1 - b);
-    float bmax = -INFINITY;
-    for (int64_t j = 0; j < nb; ++j) {
-      __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
-      int64_t c = 0;
-      for (; c + 1 < nc; c += 2) {
-        d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), load8(k, b + j, 8 * c), d0);
-        d1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c + 8), load8(k, b + j, 8 * c + 8), d1);
-      }
-      if (c < nc) d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), load8(k, b + j, 8 * c), d0);
-      s[j] = hsum(_mm256_add_ps(d0, d1)) * scale;
-      bmax = std::max(bmax, s[j]);
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and 4-7
+    const int o = 4 * h;
+    u[o + 0] = _mm256_shuffle_ps(t[o + 0], t[o + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[o + 1] = _mm256_shuffle_ps(t[o + 0], t[o + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[o + 2] = _mm256_shuffle_ps(t[o + 1], t[o + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[o + 3] = _mm256_shuffle_ps(t[o + 1], t[o + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
+    r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
+  }
+}
+
+// Keys [b, b + nb) as floats: K transposed into kt[d * kAttendBlock + j] (zeros past nb: they
+// score 0 and are masked), V row by row into vb[j * hd + d].
+SCOUT_AVX2 void convert_block(const KvRows& k, const KvRows& v, int64_t b, int64_t nb, int64_t hd, float* kt, float* vb) {
+  constexpr int64_t kB = kAttendBlock;
+  const int64_t nc = hd / 8, n8 = nb / 8 * 8;
+  for (int64_t c = 0; c < nc; ++c) {
+    for (int64_t j0 = 0; j0 < n8; j0 += 8) {
+      __m256 r[8];
+      for (int e = 0; e < 8; ++e) r[e] = load8(k, b + j0 + e, 8 * c);
+      transpose8(r);
+      for (int d = 0; d < 8; ++d) _mm256_storeu_ps(kt + (8 * c + d) * kB + j0, r[d]);
     }
-    if (bmax > m) {
-      // The running maximum grows: rescale what was accumulated under the old one.
-      const float corr = m == -INFINITY ? 0.0f : std::exp(m - bmax);
-      const __m256 cv = _mm256_set1_ps(corr);
-      for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_mul_ps(acc[c], cv);
-      l *= corr;
-      m = bmax;
-    }
-    const __m256 mv = _mm256_set1_ps(m);
-    int64_t j = 0;
-    __m256 lsum = _mm256_setzero_ps();
-    for (; j + 8 <= nb; j += 8) {
-      const __m256 p = exp8(_mm256_sub_ps(_mm256_load_ps(s + j), mv));
-      _mm256_store_ps(s + j, p);
-      lsum = _mm256_add_ps(lsum, p);
-    }
-    l += hsum(lsum);
-    for (; j < nb; ++j) {
-      s[j] = std::exp(s[j] - m);
-      l += s[j];
-    }
-    for (j = 0; j < nb; ++j) {
-      const __m256 p = _mm256_set1_ps(s[j]);
-      for (int64_t c = 0; c < nc; ++c) acc[c] = _mm256_fmadd_ps(p, load8(v, b + j, 8 * c), acc[c]);
+    for (int64_t j = n8; j < kB; ++j) {
+      alignas(32) float t[8] = {};
+      if (j < nb) _mm256_store_ps(t, load8(k, b + j, 8 * c));
+      for (int d = 0; d < 8; ++d) kt[(8 * c + d) * kB + j] = t[d];
     }
   }
-  const __m256 inv = _mm256_set1_ps(1.0f / l);
-  for (int64_t c = 0; c < nc; ++c) _mm256_storeu_ps(out + 8 * c, _mm256_mul_ps(acc[c], inv));
+  for (int64_t j = 0; j < nb; ++j)
+    for (int64_t c = 0; c < nc; ++c) _mm256_storeu_ps(vb + j * hd + 8 * c, load8(v, b + j, 8 * c));
 }
 
 // acc[0 .. 8 kN) += sum over keys j in [lo, hi) of p[j] * v[j * hd + (0 .. 8 kN)], with the
@@ -143,17 +120,12 @@ SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const 
   }
   std::vector<float> kt(size_t(hd * kB)), vb(size_t(kB * hd)), s(size_t(n * kB)), acc(size_t(n * hd), 0.0f);
   std::vector<float> m(size_t(n), -INFINITY), l(size_t(n), 0.0f);
-  for (int64_t b = kmin; b < kmax; b += kB) {
+  // Key blocks on a grid of absolute positions (multiples of kB), so that a row meets the same
+  // blocks, and rounds the same way, whatever other rows share the call: results do not
+  // depend on batching.
+  for (int64_t b = kmin / kB * kB; b < kmax; b += kB) {
     const int64_t nb = std::min(kB, kmax - b);
-    // Keys past the block's end score 0 against zeros and are masked below.
-    std::fill(kt.begin(), kt.end(), 0.0f);
-    for (int64_t j = 0; j < nb; ++j)
-      for (int64_t c = 0; c < nc; ++c) {
-        alignas(32) float t[8];
-        _mm256_store_ps(t, load8(k, b + j, 8 * c));
-        for (int e = 0; e < 8; ++e) kt[size_t((8 * c + e) * kB + j)] = t[e];
-        _mm256_storeu_ps(vb.data() + j * hd + 8 * c, load8(v, b + j, 8 * c));
-      }
+    convert_block(k, v, b, nb, hd, kt.data(), vb.data());
     // Scores: s[i][j] = scale * q_i . k_j for 4 rows x 32 keys at a time.
     for (int64_t r0 = 0; r0 < n; r0 += kRowBlock) {
       const float* q[kRowBlock];
@@ -221,10 +193,14 @@ bool attend_uses_avx2(int64_t head_dim) { return head_dim % 8 == 0 && head_dim >
 
 void attend(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim, float scale,
             float* out) {
-  if (attend_uses_avx2(head_dim))
-    attend_avx2(q, k, v, k0, k1, head_dim, scale, out);
-  else
-    attend_portable(q, k, v, k0, k1, head_dim, scale, out);
+  // One row of attend_rows: the same code, so one query alone rounds as it does in a block.
+  AttendRows rows;
+  rows.q = &q;
+  rows.out = &out;
+  rows.k0 = &k0;
+  rows.k1 = &k1;
+  rows.n_rows = 1;
+  attend_rows(rows, k, v, head_dim, scale);
 }
 
 void attend_rows(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t head_dim, float scale) {

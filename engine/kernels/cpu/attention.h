@@ -5,13 +5,16 @@
 // Two implementations, held together by tests/engine/attention_kernel_test.cpp:
 // - attend_reference: the plain oracle. Scores with `dot` (matmul.h's order), a two-pass
 //   softmax with the sum in double, then the probability-weighted sum of V rows.
-// - attend: flash-style. Keys in blocks of kAttendBlock; a running maximum and sum (online
-//   softmax) rescale the accumulated output whenever the maximum grows, so the window is read
-//   once and no score vector of its length exists. AVX2 (+FMA, F16C) when the CPU has it,
-//   chosen at run time; a portable loop otherwise. It rounds differently from the reference
-//   (FMA, vector exp, rescaling): the two agree to a relative 1e-5, not bit for bit.
-// Both depend only on q and the window, never on other queries, so batching cannot change
-// a result.
+// - attend / attend_rows: flash-style. Keys in blocks of kAttendBlock on a grid of absolute
+//   positions; a running maximum and sum (online softmax) rescale the accumulated output
+//   whenever the maximum grows, so the window is read once and no score vector of its length
+//   exists. attend_rows takes many queries of one KV head (a prefill block times the heads
+//   of a GQA group) and converts each key block once for all of them; `attend` is its
+//   one-row case. AVX2 (+FMA, F16C) when the CPU has it, chosen at run time; a portable loop
+//   otherwise. It rounds differently from the reference (FMA, vector exp, rescaling): the two
+//   agree to a relative 1e-5, not bit for bit.
+// A row's result depends only on its query and window, never on the other rows of the call
+// (same blocks, same order): batching cannot change a result.
 #include <cstdint>
 
 namespace scout::kernels::cpu {
