@@ -1,5 +1,5 @@
 // Single-token products for the quantized types (GEMV: decoding one sequence), AVX2 (the
-// K-quants also have an AVX-512 variant, gemv_avx512.cpp; the driver is gemv_common.inc).
+// driver is gemv_common.inc).
 //
 // The tiled kernels decode 8 rows into class-quad order so that up to 32 tokens can share the
 // decoding; with one token there is nothing to share and that reshuffling is pure cost. Here
