@@ -116,13 +116,8 @@ void attention(const BatchLayout& batch, const HParams& hp, int64_t layer, const
         k1.push_back(pos + 1);
       }
     }
-    kernels::cpu::AttendRows rows;
-    rows.q = q_rows.data();
-    rows.out = out_rows.data();
-    rows.k0 = k0.data();
-    rows.k1 = k1.data();
-    rows.n_rows = int64_t(q_rows.size());
-    kernels::cpu::attend_rows(rows, k, v, hd, scale);
+    kernels::cpu::attend_rows({q_rows.data(), out_rows.data(), k0.data(), k1.data(), int64_t(q_rows.size())}, k, v, hd,
+                              scale);
   });
 }
 

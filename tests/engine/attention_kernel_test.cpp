@@ -142,13 +142,7 @@ TEST(AttentionKernel, RowsMatchTheReferenceRowByRow) {
     for (bool f16 : {true, false}) {
       const KvRows k{f16 ? static_cast<const void*>(w.k16.data()) : w.k32.data(), w.stride, f16};
       const KvRows v{f16 ? static_cast<const void*>(w.v16.data()) : w.v32.data(), w.stride, f16};
-      kernels::cpu::AttendRows rows;
-      rows.q = qp.data();
-      rows.out = op.data();
-      rows.k0 = k0.data();
-      rows.k1 = k1.data();
-      rows.n_rows = int64_t(qp.size());
-      kernels::cpu::attend_rows(rows, k, v, hd, scale);
+      kernels::cpu::attend_rows({qp.data(), op.data(), k0.data(), k1.data(), int64_t(qp.size())}, k, v, hd, scale);
       for (size_t r = 0; r < q.size(); ++r) {
         std::vector<float> ref(static_cast<size_t>(hd));
         kernels::cpu::attend_reference(q[r].data(), k, v, k0[r], k1[r], hd, scale, ref.data());

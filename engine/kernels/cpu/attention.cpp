@@ -194,13 +194,7 @@ bool attend_uses_avx2(int64_t head_dim) { return head_dim % 8 == 0 && head_dim >
 void attend(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim, float scale,
             float* out) {
   // One row of attend_rows: the same code, so one query alone rounds as it does in a block.
-  AttendRows rows;
-  rows.q = &q;
-  rows.out = &out;
-  rows.k0 = &k0;
-  rows.k1 = &k1;
-  rows.n_rows = 1;
-  attend_rows(rows, k, v, head_dim, scale);
+  attend_rows({&q, &out, &k0, &k1, 1}, k, v, head_dim, scale);
 }
 
 void attend_rows(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t head_dim, float scale) {
