@@ -23,11 +23,8 @@ FIXTURE = os.path.join(SRC, "tests/data/quantize/llamacpp-b11312.json")
 
 
 def sha256(path):
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def tensor_hashes(path):
