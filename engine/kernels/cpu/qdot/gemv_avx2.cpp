@@ -1,5 +1,4 @@
-// Single-token products for the quantized types (GEMV: decoding one sequence), AVX2 (the
-// driver is gemv_common.inc).
+// Single-token products for the quantized types (GEMV: decoding one sequence), AVX2.
 //
 // The tiled kernels decode 8 rows into class-quad order so that up to 32 tokens can share the
 // decoding; with one token there is nothing to share and that reshuffling is pure cost. Here
@@ -29,46 +28,184 @@ namespace {
 
 #include "engine/kernels/cpu/qdot/simd_common.inc"
 
-#include "engine/kernels/cpu/qdot/gemv_common.inc"
+using scout::quant::BlockQ8_K;
 
-struct Avx2GemvOps {
-  // One Q4_K (kHigh = false) or Q5_K superblock: the scaled integer sum and the min integer.
-  template <bool kHigh>
-  static int32_t q45k(const uint8_t* blk, const Act& a, int32_t& summ) {
-    constexpr int kQs = kHigh ? 48 : 16;
-    const K45Head head = k45_head<kHigh>(blk, a, summ);
-    const uint8_t* sc = head.sc;
-    __m256i acc = _mm256_setzero_si256();
-    for (int g = 0; g < 4; ++g) {
-      __m256i lo, hi;
-      q45k_values<kHigh>(blk + kQs, head.qh, g, lo, hi);
-      const __m256i plo = _mm256_maddubs_epi16(lo, loadu256(a.q + 64 * g));
-      const __m256i phi = _mm256_maddubs_epi16(hi, loadu256(a.q + 64 * g + 32));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * g])));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * g + 1])));
-    }
-    return hsum_i32(acc);
+// Q8_K activation block: d, 256 quants, 16 sums of 16 quants.
+struct Act {
+  float d;
+  const int8_t* q;
+  const int16_t* bsums;
+};
+
+inline Act act_block(const uint8_t* p) {
+  Act a;
+  std::memcpy(&a.d, p + offsetof(BlockQ8_K, d), 4);
+  a.q = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ8_K, qs));
+  a.bsums = reinterpret_cast<const int16_t*>(p + offsetof(BlockQ8_K, bsums));
+  return a;
+}
+
+// sum_j bsums[j] * m[j / 2] (the Q4_K/Q5_K min term's integer).
+inline int32_t min_sum(const Act& a, const uint8_t* m) {
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+  return hsum_i32(_mm256_madd_epi16(loadu256(a.bsums), pairs));
+}
+
+// Q6_K's offset term: 32 * sum_j scale_j * bsums_j (its values are taken unsigned, q = w + 32).
+inline int32_t q6k_offset(const int8_t* scales, const Act& a) {
+  return 32 * hsum_i32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(loadu128(scales)), loadu256(a.bsums)));
+}
+
+// One Q4_K (kHigh = false) or Q5_K superblock: the scaled integer sum and the min integer.
+template <bool kHigh>
+inline int32_t q45k_superblock(const uint8_t* blk, const Act& a, int32_t& summ) {
+  constexpr int kScales = 4, kQh = 16, kQs = kHigh ? 48 : 16;
+  uint8_t sc[8], m[8];
+  unpack_scales_k4(blk + kScales, sc, m);
+  summ = min_sum(a, m);
+  const __m256i qh = kHigh ? loadu256(blk + kQh) : _mm256_setzero_si256();
+  __m256i acc = _mm256_setzero_si256();
+  for (int g = 0; g < 4; ++g) {
+    __m256i lo, hi;
+    q45k_values<kHigh>(blk + kQs, qh, g, lo, hi);
+    const __m256i plo = _mm256_maddubs_epi16(lo, loadu256(a.q + 64 * g));
+    const __m256i phi = _mm256_maddubs_epi16(hi, loadu256(a.q + 64 * g + 32));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * g])));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * g + 1])));
   }
+  return hsum_i32(acc);
+}
 
-  // One Q6_K superblock: sum scale * (q - 32) * a, as sum scale * q * a (q unsigned, the
-  // maddubs operand) minus 32 * sum_j scale_j * bsums_j.
-  static int32_t q6k(const uint8_t* blk, const Act& a) {
-    constexpr int kScales = 192;
-    const int8_t* sc = reinterpret_cast<const int8_t*>(blk + kScales);
-    __m256i acc = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      __m256i q[4];
-      q6k_values(blk, h, q);
-      for (int k = 0; k < 4; ++k) {
-        // Elements 128h + 32k + [0, 32): sub-blocks j and j + 1 of 16 elements each.
-        const int j = 8 * h + 2 * k;
-        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], loadu256(a.q + 128 * h + 32 * k)), s));
+// One Q6_K superblock: sum scale * (q - 32) * a, as sum scale * q * a (q unsigned, the
+// maddubs operand) minus 32 * sum_j scale_j * bsums_j.
+inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
+  constexpr int kScales = 192;
+  const int8_t* sc = reinterpret_cast<const int8_t*>(blk + kScales);
+  __m256i acc = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
+    __m256i q[4];
+    q6k_values(blk, h, q);
+    for (int k = 0; k < 4; ++k) {
+      // Elements 128h + 32k + [0, 32): sub-blocks j and j + 1 of 16 elements each.
+      const int j = 8 * h + 2 * k;
+      const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], loadu256(a.q + 128 * h + 32 * k)), s));
+    }
+  }
+  return hsum_i32(acc) - q6k_offset(sc, a);
+}
+
+template <GgmlType T>
+void gemv_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  constexpr uint64_t kBlockBytes = T == GgmlType::Q4_K ? 144 : T == GgmlType::Q5_K ? 176 : 210;
+  constexpr uint64_t kActBytes = sizeof(BlockQ8_K);
+  const int64_t n_sb = w.n_cols / 256;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
+    float sum = 0, sumf = 0;
+    for (int64_t sb = 0; sb < n_sb; ++sb) {
+      const uint8_t* blk = row + uint64_t(sb) * kBlockBytes;
+      const Act a = act_block(act + uint64_t(sb) * kActBytes);
+      if constexpr (T == GgmlType::Q6_K) {
+        const int32_t total = q6k_superblock(blk, a);
+        const float d = half_at(blk + 208) * a.d;
+        sum += d * float(total);
+      } else {
+        int32_t summ = 0;
+        const int32_t total = q45k_superblock<T == GgmlType::Q5_K>(blk, a, summ);
+        const float d = half_at(blk) * a.d;
+        sum += d * float(total);
+        const float dmin = half_at(blk + 2) * a.d;
+        sumf -= dmin * float(summ);
       }
     }
-    return hsum_i32(acc) - q6k_offset(sc, a);
+    y[r] = sumf + sum;
   }
+}
+
+// ---------------------------------------------------------------- 32-element block types
+
+// The reference's float term of 8 blocks at once (as b_block_update, across blocks instead
+// of rows); the caller adds them to the row's sum one by one, in block order.
+template <GgmlType T>
+inline __m256 b_terms(__m256i sumi, const float* dx, const float* dy, const float* mx, const float* sy) {
+  const __m256 s = _mm256_cvtepi32_ps(sumi), vdx = _mm256_load_ps(dx), vdy = _mm256_loadu_ps(dy);
+  if constexpr (T == GgmlType::Q4_0) return _mm256_mul_ps(_mm256_mul_ps(s, vdx), vdy);  // sumi * dx * dy
+  if constexpr (T == GgmlType::Q5_0 || T == GgmlType::Q8_0) return _mm256_mul_ps(_mm256_mul_ps(vdx, vdy), s);
+  return _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(vdx, vdy), s), _mm256_mul_ps(_mm256_load_ps(mx), _mm256_loadu_ps(sy)));
+}
+
+// Per activation block, computed once per call instead of once per row: d (and Q8_1's s) as
+// floats, and sum(a) for the types whose weights carry an offset.
+struct BActivation {
+  std::vector<float> d, s;
+  std::vector<int32_t> qsum;
 };
+
+template <GgmlType T>
+BActivation activation_terms(const uint8_t* act, int64_t n_blocks) {
+  constexpr bool kQ81 = T == GgmlType::Q4_1 || T == GgmlType::Q5_1;
+  constexpr uint64_t kABytes = kQ81 ? 36 : 34, kAQuants = kQ81 ? 4 : 2;
+  BActivation a;
+  a.d.resize(size_t(n_blocks + 8));
+  a.s.resize(size_t(n_blocks + 8));
+  a.qsum.resize(size_t(n_blocks + 8));
+  const __m256i ones16 = _mm256_set1_epi16(1), ones8 = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const uint8_t* ab = act + uint64_t(b) * kABytes;
+    a.d[size_t(b)] = half_at(ab);
+    if constexpr (kQ81) a.s[size_t(b)] = half_at(ab + 2);
+    a.qsum[size_t(b)] = hsum_i32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, loadu256(ab + kAQuants)), ones16));
+  }
+  return a;
+}
+
+// The integer sums of 8 blocks (row `row`, blocks b0..b0+n) as one vector, and their d (and m).
+template <GgmlType T>
+inline __m256i b_block_sums(const uint8_t* row, const uint8_t* act, int64_t b0, int n, float* dx, float* mx) {
+  constexpr bool kQ81 = T == GgmlType::Q4_1 || T == GgmlType::Q5_1;
+  constexpr uint64_t kWBytes = block_bytes(T), kABytes = kQ81 ? 36 : 34, kAQuants = kQ81 ? 4 : 2;
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  __m256i v[8];
+  for (int k = 0; k < 8; ++k) {
+    if (k >= n) {
+      v[k] = _mm256_setzero_si256();
+      continue;
+    }
+    const __m256i a = loadu256(act + uint64_t(b0 + k) * kABytes + kAQuants);
+    __m256i qabs;
+    const __m256i q = decode_block<T, false>(row + uint64_t(b0 + k) * kWBytes, dx[k], mx[k], qabs);
+    if constexpr (T == GgmlType::Q8_0)  // signed x signed: |q| times a with q's sign (a is never -128)
+      v[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(qabs, _mm256_sign_epi8(a, q)), ones16);
+    else
+      v[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), ones16);
+  }
+  return hsum_8x8(v);
+}
+
+template <GgmlType T>
+void gemv_b_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  constexpr int kOffsetShift = T == GgmlType::Q4_0 ? 3 : T == GgmlType::Q5_0 ? 4 : 0;  // q - 8, q - 16
+  const int64_t n_blocks = w.n_cols / 32;
+  const BActivation at = activation_terms<T>(act, n_blocks);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
+    float sumf = 0;
+    for (int64_t b0 = 0; b0 < n_blocks; b0 += 8) {
+      const int n = int(n_blocks - b0 < 8 ? n_blocks - b0 : 8);
+      alignas(32) float dx[8] = {}, mx[8] = {};
+      __m256i sums = b_block_sums<T>(row, act, b0, n, dx, mx);
+      if constexpr (kOffsetShift != 0)  // minus offset * sum(a)
+        sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(&at.qsum[size_t(b0)])), kOffsetShift));
+      alignas(32) float term[8];
+      _mm256_store_ps(term, b_terms<T>(sums, dx, &at.d[size_t(b0)], mx, &at.s[size_t(b0)]));
+      for (int k = 0; k < n; ++k) sumf += term[k];
+    }
+    y[r] = sumf;
+  }
+}
+
 
 }  // namespace
 
@@ -76,9 +213,9 @@ struct Avx2GemvOps {
 
 GemvFn gemv_fn_avx2(GgmlType t) {
   switch (t) {
-    case GgmlType::Q4_K: return gemv_rows<GgmlType::Q4_K, Avx2GemvOps>;
-    case GgmlType::Q5_K: return gemv_rows<GgmlType::Q5_K, Avx2GemvOps>;
-    case GgmlType::Q6_K: return gemv_rows<GgmlType::Q6_K, Avx2GemvOps>;
+    case GgmlType::Q4_K: return gemv_rows<GgmlType::Q4_K>;
+    case GgmlType::Q5_K: return gemv_rows<GgmlType::Q5_K>;
+    case GgmlType::Q6_K: return gemv_rows<GgmlType::Q6_K>;
     case GgmlType::Q4_0: return gemv_b_rows<GgmlType::Q4_0>;
     case GgmlType::Q4_1: return gemv_b_rows<GgmlType::Q4_1>;
     case GgmlType::Q5_0: return gemv_b_rows<GgmlType::Q5_0>;
