@@ -118,8 +118,14 @@ SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const 
     kmin = std::min(kmin, rows.k0[i]);
     kmax = std::max(kmax, rows.k1[i]);
   }
-  std::vector<float> kt(size_t(hd * kB)), vb(size_t(kB * hd)), s(size_t(n * kB)), acc(size_t(n * hd), 0.0f);
-  std::vector<float> m(size_t(n), -INFINITY), l(size_t(n), 0.0f);
+  // Scratch kept per thread: decoding calls this for every (sequence, KV head, layer).
+  thread_local std::vector<float> kt, vb, s, acc, m, l;
+  kt.resize(size_t(hd * kB));
+  vb.resize(size_t(kB * hd));
+  s.resize(size_t(n * kB));
+  acc.assign(size_t(n * hd), 0.0f);
+  m.assign(size_t(n), -INFINITY);
+  l.assign(size_t(n), 0.0f);
   // Key blocks on a grid of absolute positions (multiples of kB), so that a row meets the same
   // blocks, and rounds the same way, whatever other rows share the call: results do not
   // depend on batching.
@@ -187,9 +193,10 @@ bool cpu_has_avx2_fma_f16c() {
   return yes;
 }
 
-}  // namespace
-
+// The AVX2 kernel handles whole 8-float vectors of a head.
 bool attend_uses_avx2(int64_t head_dim) { return head_dim % 8 == 0 && head_dim > 0 && cpu_has_avx2_fma_f16c(); }
+
+}  // namespace
 
 void attend(const float* q, const KvRows& k, const KvRows& v, int64_t k0, int64_t k1, int64_t head_dim, float scale,
             float* out) {

@@ -51,7 +51,4 @@ struct AttendRows {
 };
 void attend_rows(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t head_dim, float scale);
 
-// True when `attend` takes the AVX2 path for this head_dim on this CPU.
-bool attend_uses_avx2(int64_t head_dim);
-
 }  // namespace scout::kernels::cpu
