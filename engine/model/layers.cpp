@@ -11,7 +11,6 @@
 
 namespace scout::model {
 
-using kernels::cpu::dot;
 using kernels::cpu::matmul;
 
 void parallel_rows(int64_t n, const std::function<void(int64_t)>& f) {

@@ -68,38 +68,35 @@ inline __m256i quad_sums(__m256i v) {
 
 // ---- activation packing
 
+// Token t's 32 activations starting at element 32 * k32 of the chunk, stored as a + 128 in
+// groups 8 * k32 .. 8 * k32 + 7 (4 bytes each, token t's slot).
+inline void put_32(const int8_t* q, int k32, int t, VAct& out) {
+  alignas(32) uint32_t g[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(g), _mm256_xor_si256(loadu256(q), _mm256_set1_epi8(char(0x80))));
+  for (int k = 0; k < 8; ++k) std::memcpy(out.q[8 * k32 + k] + 4 * t, &g[k], 4);
+}
+
 template <GgmlType T>
 void pack_group(const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t chunk, VAct& out) {
   std::memset(&out, 0, sizeof(out));
   for (int t = 0; t < n_tokens; ++t) {
     const uint8_t* row = act + uint64_t(t) * act_bytes;
-    const int8_t* q;
     if constexpr (T == GgmlType::Q8_0) {
       for (int b = 0; b < 8; ++b) {
         const uint8_t* blk = row + uint64_t(chunk * 8 + b) * 34;
         out.d[b][t] = half_at(blk);
-        const __m256i v = _mm256_xor_si256(loadu256(blk + 2), _mm256_set1_epi8(char(0x80)));
-        alignas(32) uint32_t g[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(g), v);
-        for (int k = 0; k < 8; ++k) std::memcpy(out.q[8 * b + k] + 4 * t, &g[k], 4);
+        put_32(reinterpret_cast<const int8_t*>(blk + 2), b, t, out);
       }
-      continue;
     } else {
       const uint8_t* blk = row + uint64_t(chunk) * sizeof(quant::BlockQ8_K);
       std::memcpy(&out.d[0][t], blk, 4);
-      q = reinterpret_cast<const int8_t*>(blk + 4);
       int16_t bsums[16];
       std::memcpy(bsums, blk + 4 + 256, 32);
       for (int p = 0; p < 4; ++p) {
         const int16_t lo = int16_t(bsums[4 * p] + bsums[4 * p + 1]), hi = int16_t(bsums[4 * p + 2] + bsums[4 * p + 3]);
         out.min_pairs[p][t] = int32_t(uint32_t(uint16_t(lo)) | (uint32_t(uint16_t(hi)) << 16));
       }
-      for (int g8 = 0; g8 < 8; ++g8) {
-        const __m256i v = _mm256_xor_si256(loadu256(q + 32 * g8), _mm256_set1_epi8(char(0x80)));
-        alignas(32) uint32_t g[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(g), v);
-        for (int k = 0; k < 8; ++k) std::memcpy(out.q[8 * g8 + k] + 4 * t, &g[k], 4);
-      }
+      for (int k32 = 0; k32 < 8; ++k32) put_32(reinterpret_cast<const int8_t*>(blk + 4) + 32 * k32, k32, t, out);
     }
   }
 }

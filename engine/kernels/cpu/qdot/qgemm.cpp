@@ -242,7 +242,7 @@ void quantize_activations(Isa isa, GgmlType weight, const float* x, int64_t n_to
   const detail::QuantRowFn fast = isa == Isa::Avx512 ? detail::quant_fn_avx512(act)
                                   : isa == Isa::Avx2 ? detail::quant_fn_avx2(act)
                                                      : nullptr;
-  // Quantizing one row is microseconds: a single token never goes to the pool.
+  // A decode step's row (under 64K values) is quantized in microseconds: not worth the pool.
   for_each_index(n_tokens, n_tokens * n_cols < 64 * 1024, [&](int64_t t) {
     if (fast)
       fast(x + t * n_cols, dst + uint64_t(t) * bytes, n_cols);
