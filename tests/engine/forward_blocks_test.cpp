@@ -47,9 +47,9 @@ TEST(ForwardKernels, DotSumsInTheDocumentedOrder) {
     const auto a = randn(size_t(n), 1), b = randn(size_t(n), 2);
     float lane[8] = {};
     const int64_t n8 = n / 8 * 8;
-    for (int64_t i = 0; i < n8; ++i) lane[i % 8] += a[size_t(i)] * b[size_t(i)];
+    for (int64_t i = 0; i < n8; ++i) lane[i % 8] = std::fma(a[size_t(i)], b[size_t(i)], lane[i % 8]);
     float want = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
-    for (int64_t i = n8; i < n; ++i) want += a[size_t(i)] * b[size_t(i)];
+    for (int64_t i = n8; i < n; ++i) want = std::fma(a[size_t(i)], b[size_t(i)], want);
     EXPECT_EQ(dot(a.data(), b.data(), n), want) << "n=" << n;
   }
 }

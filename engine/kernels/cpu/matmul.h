@@ -36,8 +36,10 @@ struct WeightView {
 WeightView make_weight_view(quant::GgmlType type, const void* data, int64_t n_cols, int64_t n_rows);
 
 // Sum of a[i] * b[i] in the fixed order described above: 8 interleaved partial sums (element
-// i goes to lane i % 8) over the largest multiple of 8, combined pairwise as
-// ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail added in index order.
+// i goes to lane i % 8, lane = fma(a[i], b[i], lane): one rounding per step) over the largest
+// multiple of 8, combined pairwise as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail
+// fused into the sum in index order. FMA because every SIMD CPU the fast kernels target has
+// it, and it halves their float work (mul + add was issue-bound).
 float dot(const float* a, const float* b, int64_t n);
 
 // y[t * w.n_rows + r] = (row r of w) . (token t of x), x [n_tokens x n_cols] row-major, y

@@ -12,6 +12,7 @@
 // Same anonymous-namespace rule as kernels_avx2.cpp.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 

@@ -1,4 +1,4 @@
-// AVX2 kernels (with FMA and F16C available, though no FMA is used: see qdot.h on numerics).
+// AVX2 kernels (with FMA and F16C; FMA only for the float weight types: see qdot.h on numerics).
 //
 // Everything between the target pragmas is in an anonymous namespace: nothing compiled for
 // AVX2 can be picked by the linker for code that runs before the CPU check. The exported
@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "engine/kernels/cpu/qdot/internal.h"

@@ -18,8 +18,8 @@
 // depend neither on the CPU (which path ran), nor on the number of tokens, nor on tiling or
 // threads (batch invariance).
 // F32/F16/BF16 weights are dotted with float activations in the order of
-// kernels::cpu::dot (8 interleaved lanes, products and sums rounded separately, no FMA), so
-// they give the reference matmul's bits.
+// kernels::cpu::dot (8 interleaved lanes of fused multiply-adds), so they give the reference
+// matmul's bits.
 //
 // Preconditions of the SIMD paths: Q8_0/Q8_1 activation quants lie in [-127, 127], and each
 // Q8_K block's bsums are the sums of its 16-quant groups; the quantizers always produce both.

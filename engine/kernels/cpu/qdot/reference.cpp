@@ -4,14 +4,16 @@
 //
 // Integer sums are exact, so only the float part has to be pinned: which products are
 // formed (e.g. `sumi * dx * dy` for Q4_0 but `sumi * (dx * dy)` for Q8_0), and the order of
-// the additions. The float types follow kernels::cpu::dot instead (8 lanes, see qdot.h).
+// the additions. The float types follow kernels::cpu::dot instead (8 lanes of FMA, see qdot.h).
+#include <cmath>
 #include <cstring>
 
 #include "engine/kernels/cpu/qdot/internal.h"
 #include "engine/quant/blocks.h"
 #include "engine/util/half.h"
 
-// Each product and sum rounds on its own, as in ggml's reference build: no FMA contraction.
+// Each product and sum rounds on its own, as in ggml's reference build: no FMA contraction
+// (the float types' fused steps are explicit std::fma calls).
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__)
@@ -206,9 +208,9 @@ float dot_float_ref(GgmlType t, const void* w, const float* x, int64_t n) {
   float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   const int64_t n8 = n - n % 8;
   for (int64_t i = 0; i < n8; i += 8)
-    for (int j = 0; j < 8; ++j) lane[j] += float_at(t, w, i + j) * x[i + j];
+    for (int j = 0; j < 8; ++j) lane[j] = std::fma(float_at(t, w, i + j), x[i + j], lane[j]);
   float sum = combine_lanes(lane);
-  for (int64_t i = n8; i < n; ++i) sum += float_at(t, w, i) * x[i];
+  for (int64_t i = n8; i < n; ++i) sum = std::fma(float_at(t, w, i), x[i], sum);
   return sum;
 }
 
