@@ -5,6 +5,7 @@
 
 #include "engine/util/error.h"
 #include "engine/util/half.h"
+#include "engine/util/half_row.h"
 
 namespace scout::model {
 
@@ -50,12 +51,8 @@ void KvCache::write(int64_t layer, int64_t pos, const float* k, const float* v) 
   if (pos < 0 || pos >= capacity_) throw Error("KV cache: write at position " + std::to_string(pos) + " not reserved");
   const size_t off = size_t(pos * kv_dim_);
   if (type_ == KvType::F16) {
-    uint16_t* kd = k16_[size_t(layer)].data() + off;
-    uint16_t* vd = v16_[size_t(layer)].data() + off;
-    for (int64_t i = 0; i < kv_dim_; ++i) {
-      kd[i] = fp32_to_fp16(k[i]);
-      vd[i] = fp32_to_fp16(v[i]);
-    }
+    fp32_to_fp16_row(k, k16_[size_t(layer)].data() + off, kv_dim_);
+    fp32_to_fp16_row(v, v16_[size_t(layer)].data() + off, kv_dim_);
   } else {
     std::copy(k, k + kv_dim_, k32_[size_t(layer)].data() + off);
     std::copy(v, v + kv_dim_, v32_[size_t(layer)].data() + off);

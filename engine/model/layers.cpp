@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/kernels/cpu/activation.h"
 #include "engine/kernels/cpu/attention.h"
 #include "engine/kernels/cpu/matmul.h"
 
@@ -126,7 +127,7 @@ void swiglu(const WeightView& gate, const WeightView& up, const WeightView& down
   std::vector<float> g(size_t(n * ff)), u(size_t(n * ff));
   matmul(gate, x, n, g.data());
   matmul(up, x, n, u.data());
-  for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  parallel_rows(n, [&](int64_t t) { kernels::cpu::silu_mul(g.data() + t * ff, u.data() + t * ff, ff); });
   matmul(down, g.data(), n, out);
 }
 

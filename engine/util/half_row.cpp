@@ -23,12 +23,26 @@ __attribute__((target("avx,f16c"))) void fp16_row_f16c(const uint16_t* src, floa
   fp16_row_portable(src + i, dst + i, n - i);
 }
 
-using RowFn = void (*)(const uint16_t*, float*, int64_t);
-
-RowFn pick() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx") ? fp16_row_f16c : fp16_row_portable;
+void fp32_row_portable(const float* src, uint16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = fp32_to_fp16(src[i]);
 }
+
+__attribute__((target("avx,f16c"))) void fp32_row_f16c(const float* src, uint16_t* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
+  }
+  fp32_row_portable(src + i, dst + i, n - i);
+}
+
+bool has_f16c() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+}
+
+using RowFn = void (*)(const uint16_t*, float*, int64_t);
+RowFn pick() { return has_f16c() ? fp16_row_f16c : fp16_row_portable; }
 
 }  // namespace
 
@@ -46,6 +60,11 @@ void fp16_to_fp32_row(const void* src, float* dst, int64_t n) {
     std::memcpy(buf, static_cast<const uint8_t*>(src) + 2 * i, size_t(m) * 2);
     fn(buf, dst + i, m);
   }
+}
+
+void fp32_to_fp16_row(const float* src, uint16_t* dst, int64_t n) {
+  static const auto fn = has_f16c() ? fp32_row_f16c : fp32_row_portable;
+  fn(src, dst, n);
 }
 
 }  // namespace scout

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/kernels/cpu/matmul.h"
+#include "engine/kernels/cpu/simd_exp.h"
 #include "engine/util/half.h"
 
 namespace scout::kernels::cpu {
@@ -24,31 +25,12 @@ void load_row(const KvRows& r, int64_t pos, int64_t n, float* out) {
 
 // ---- AVX2 path -------------------------------------------------------------------------
 
-#define SCOUT_AVX2 __attribute__((target("avx2,fma,f16c")))
+using simd::exp8;
 
 SCOUT_AVX2 inline __m256 load8(const KvRows& r, int64_t pos, int64_t i) {
   const int64_t at = pos * r.stride + i;
   if (r.f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(r.data) + at)));
   return _mm256_loadu_ps(static_cast<const float*>(r.data) + at);
-}
-
-// e^x to about 2 ulp (Cephes' expf polynomial); x is clamped to [-87.3, 88.7], so results
-// below ~1e-38 come out as that instead of 0 (they weigh nothing next to e^0 = 1).
-SCOUT_AVX2 inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
 }
 
 // The 8x8 transpose of r (r[e] lane d becomes r[d] lane e).
