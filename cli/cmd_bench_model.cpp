@@ -1,6 +1,7 @@
 // scout-eval bench-model: prompt-processing and generation speed of the native engine, as
 // llama-bench measures them (pp: one prompt of P tokens; tg: N single-token decode steps),
-// plus aggregate decode speed with several sequences decoding together (--parallel).
+// plus aggregate decode speed with several sequences decoding together (--parallel), after a
+// context of -d tokens in each (llama-bench's -d, llama-batched-bench's -npp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,7 +21,7 @@ namespace {
 
 struct BenchOptions {
   std::string model, db;
-  int64_t n_prompt = 512, n_gen = 128, parallel = 1;
+  int64_t n_prompt = 512, n_gen = 128, parallel = 1, depth = 0;
   int threads = 0, reps = 3;
   bool json = false;
 };
@@ -49,12 +50,20 @@ double time_prompt(runtime::Engine& e, int64_t n_prompt) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Seconds for n_gen decode steps of `parallel` sequences (after a 1-token start each).
-double time_decode(runtime::Engine& e, int64_t n_gen, int64_t parallel) {
+// Seconds for n_gen decode steps of `parallel` sequences (after an untimed start of `depth`
+// context tokens, at least 1, each).
+double time_decode(runtime::Engine& e, int64_t n_gen, int64_t parallel, int64_t depth) {
   std::vector<model::KvCache> caches;
   for (int64_t s = 0; s < parallel; ++s) caches.push_back(e.new_cache());
   std::vector<runtime::Tokens> next(static_cast<size_t>(parallel));
   std::vector<model::SeqInput> batch(static_cast<size_t>(parallel));
+  if (depth > 1) {
+    for (int64_t s = 0; s < parallel; ++s) {
+      next[size_t(s)] = synthetic_tokens(depth - 1, e.hparams().n_vocab, 1000000 + s);
+      model::SeqInput in{&caches[size_t(s)], next[size_t(s)], 1};
+      e.forward(std::span<const model::SeqInput>(&in, 1));
+    }
+  }
   auto step = [&](int64_t i) {
     for (int64_t s = 0; s < parallel; ++s) {
       next[size_t(s)] = synthetic_tokens(1, e.hparams().n_vocab, i * parallel + s + 1);
@@ -71,14 +80,14 @@ double time_decode(runtime::Engine& e, int64_t n_gen, int64_t parallel) {
 int run_bench(const BenchOptions& o) {
   runtime::EngineOptions eo;
   eo.n_threads = o.threads;
-  eo.n_ctx = o.n_prompt + o.n_gen + 8;
+  eo.n_ctx = std::max(o.n_prompt, o.depth) + o.n_gen + 8;
   eo.max_seqs = std::max<int64_t>(o.parallel, 1);
   auto engine = runtime::Engine::load(o.model, eo);
   std::vector<double> pp, tg;
   time_prompt(*engine, std::clamp<int64_t>(o.n_prompt, 1, 16));  // warm-up: page in the weights
   for (int r = 0; r < o.reps; ++r) {
     if (o.n_prompt > 0) pp.push_back(double(o.n_prompt) / time_prompt(*engine, o.n_prompt));
-    if (o.n_gen > 0) tg.push_back(double(o.n_gen * o.parallel) / time_decode(*engine, o.n_gen, o.parallel));
+    if (o.n_gen > 0) tg.push_back(double(o.n_gen * o.parallel) / time_decode(*engine, o.n_gen, o.parallel, o.depth));
   }
   const double pp_tps = pp.empty() ? 0.0 : median(pp), tg_tps = tg.empty() ? 0.0 : median(tg);
   // Weight bytes per decode step (shared by the parallel sequences only when they pick the
@@ -87,7 +96,7 @@ int run_bench(const BenchOptions& o) {
   const double tg_gbps = o.parallel == 1 ? tg_tps * double(step_bytes) / 1e9 : 0.0;
   nlohmann::json j = {{"model", o.model}, {"arch", engine->hparams().arch_name},
                       {"n_params", engine->hparams().n_params()}, {"threads", engine->n_threads()},
-                      {"n_prompt", o.n_prompt}, {"n_gen", o.n_gen}, {"parallel", o.parallel},
+                      {"n_prompt", o.n_prompt}, {"n_gen", o.n_gen}, {"parallel", o.parallel}, {"depth", o.depth},
                       {"repetitions", o.reps}, {"pp_tps", pp_tps}, {"tg_tps", tg_tps}, {"pp_runs", pp}, {"tg_runs", tg},
                       {"decode_bytes_per_token", step_bytes}, {"tg_weight_gbps", tg_gbps}};
   if (!o.db.empty()) {
@@ -110,8 +119,9 @@ int run_bench(const BenchOptions& o) {
   fmt::print("| model | arch | threads | test | t/s |\n|---|---|---|---|---|\n");
   if (o.n_prompt > 0) fmt::print("| {} | {} | {} | pp{} | {:.2f} |\n", o.model, j["arch"].get<std::string>(), engine->n_threads(), o.n_prompt, pp_tps);
   if (o.n_gen > 0)
-    fmt::print("| {} | {} | {} | tg{}{} | {:.2f} |\n", o.model, j["arch"].get<std::string>(), engine->n_threads(), o.n_gen,
-               o.parallel > 1 ? fmt::format(" x{} seqs", o.parallel) : "", tg_tps);
+    fmt::print("| {} | {} | {} | tg{}{}{} | {:.2f} |\n", o.model, j["arch"].get<std::string>(), engine->n_threads(), o.n_gen,
+               o.depth > 0 ? fmt::format(" @ d{}", o.depth) : "", o.parallel > 1 ? fmt::format(" x{} seqs", o.parallel) : "",
+               tg_tps);
   if (o.n_gen > 0 && o.parallel == 1)
     fmt::print("\ndecode reads {:.3f} GB of weights per token: {:.1f} GB/s\n", double(step_bytes) / 1e9, tg_gbps);
   return 0;
@@ -128,6 +138,9 @@ void add_bench_model(CLI::App& app, Action& run) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = all)")->default_val(0);
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions (median reported)")->default_val(3)->check(CLI::PositiveNumber);
   cmd->add_option("--parallel", o->parallel, "Sequences decoding together")->default_val(1)->check(CLI::PositiveNumber);
+  cmd->add_option("-d,--depth", o->depth, "Context tokens in each sequence before the timed decode steps")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--db", o->db, "Also record the results in this database");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([&run, o] { run = [o] { return run_bench(*o); }; });

@@ -49,30 +49,37 @@ void llama4_moe(const LayerWeights& w, const HParams& hp, const float* h, int64_
     for (int64_t s = 0; s < k; ++s) assigned[size_t(chosen[size_t(t * k + s)])].push_back(t * k + s);
   }
 
-  // Each expert runs on its own tokens' weighted inputs; outputs land in their slot.
-  std::vector<float> slot_out(size_t(n * k * d));
-  std::vector<float> xe, ye;
-  for (int64_t e = 0; e < n_exp; ++e) {
+  // Each expert runs on its own tokens' weighted inputs; outputs land in their slot. The
+  // experts and the shared expert are independent tasks: a decode step of many sequences
+  // gives each expert a token or two, too little to split one matrix product over threads, so
+  // the tasks themselves run in parallel (each product's arithmetic is the same whichever
+  // thread runs it: results do not change).
+  std::vector<float> slot_out(size_t(n * k * d)), shared(size_t(n * d));
+  std::vector<int64_t> busy;
+  for (int64_t e = 0; e < n_exp; ++e)
+    if (!assigned[size_t(e)].empty()) busy.push_back(e);
+  parallel_rows(int64_t(busy.size()) + 1, [&](int64_t task) {
+    if (task == int64_t(busy.size())) {
+      swiglu(w.gate_shexp, w.up_shexp, w.down_shexp, h, n, shared.data());
+      return;
+    }
+    const int64_t e = busy[size_t(task)];
     const auto& entries = assigned[size_t(e)];
-    if (entries.empty()) continue;
     const int64_t m = int64_t(entries.size());
-    xe.resize(size_t(m * d));
+    std::vector<float> xe(size_t(m * d)), ye(size_t(m * d));
     for (int64_t i = 0; i < m; ++i) {
       const int64_t t = entries[size_t(i)] / k;
       const float logit = logits[size_t(t * n_exp + e)];
       const float weight = 1.0f / (1.0f + std::exp(-logit));
       for (int64_t c = 0; c < d; ++c) xe[size_t(i * d + c)] = h[t * d + c] * weight;
     }
-    ye.resize(size_t(m * d));
     swiglu(w.gate_exps.rows(e * ff, ff), w.up_exps.rows(e * ff, ff), w.down_exps.rows(e * d, d), xe.data(), m,
            ye.data());
     for (int64_t i = 0; i < m; ++i)
       std::copy(ye.begin() + i * d, ye.begin() + (i + 1) * d, slot_out.begin() + entries[size_t(i)] * d);
-  }
+  });
 
   // out = (slot 0 + slot 1 + ...) + shared expert, summed in that fixed order.
-  std::vector<float> shared(size_t(n * d));
-  swiglu(w.gate_shexp, w.up_shexp, w.down_shexp, h, n, shared.data());
   for (int64_t t = 0; t < n; ++t) {
     float* o = out + t * d;
     std::copy(slot_out.begin() + t * k * d, slot_out.begin() + (t * k + 1) * d, o);
