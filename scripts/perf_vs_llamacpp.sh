@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # scout-eval's native engine versus llama.cpp on the same GGUF files and thread count (issue #7;
 # not in CI). For each model: llama-bench pp512/tg128 and llama-batched-bench (32 sequences)
-# against `scout-eval bench-model` (-p 512 -n 128, and --parallel 32 -p 0 -n 128); prints one
+# against `scout-eval bench-model` (-p 512 -n 128, and --parallel 32 -d 128 -p 0 -n 128); prints one
 # Markdown table (model, type, test, llama.cpp t/s, ours t/s, ratio). See docs/PERFORMANCE.md.
 #
 #   scripts/perf_vs_llamacpp.sh [--models DIR] [-t THREADS] [--only tiny|scout4] [--types LIST]
 #                               [--reps N] [--n-gen N] [--batched-prompt N] [--out DIR]
 # --n-gen (default 128) sets tgN for llama-bench and bench-model and the generated tokens of the
-# 32-sequence runs; --batched-prompt (default 128) llama-batched-bench's prompt per sequence.
+# 32-sequence runs; --batched-prompt (default 128) the context each sequence holds first (llama-batched-bench -npp, our -d).
 #
 # Missing model files are generated with scout-eval `model init` + `quantize`:
 #   tiny-scout-{f16,Q8_0,Q4_K_M}.gguf   the tiny-scout preset (a few MB each)
@@ -77,7 +77,7 @@ measure() {
     --output-format jsonl >"$base.batched.json" 2>>"$base.log" || die "llama-batched-bench failed on $file (see $base.log)"
   "$scout" bench-model -m "$file" -p 512 -n "$n_gen" -t "$threads" -r "$reps" --json >"$base.ours.json" 2>>"$base.log" ||
     die "scout-eval bench-model failed on $file (see $base.log)"
-  "$scout" bench-model -m "$file" --parallel 32 -p 0 -n "$n_gen" -t "$threads" -r "$reps" --json \
+  "$scout" bench-model -m "$file" --parallel 32 -d "$batched_prompt" -p 0 -n "$n_gen" -t "$threads" -r "$reps" --json \
     >"$base.ours-parallel.json" 2>>"$base.log" || die "scout-eval bench-model --parallel failed on $file (see $base.log)"
   echo "$base"
 }
