@@ -80,6 +80,9 @@ using QuantRowFn = void (*)(const float* x, void* out, int64_t n);  // one activ
 // (not packed). Used when a call has a single token (gemv_avx2.cpp).
 using GemvFn = void (*)(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y);
 GemvFn gemv_fn_avx2(GgmlType weight);
+// The same with 256-bit AVX-512 VNNI for the K-quants (Avx512 path only); the AVX2 kernel for
+// the other types.
+GemvFn gemv_fn_vnni(GgmlType weight);
 
 // Many tokens on AVX-512 VNNI with tokens in the vector lanes (gemm_vnni.cpp). act: the
 // ggml activation rows (not packed), act_bytes apart. Call only where the CPU has the

@@ -154,12 +154,13 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
 // 16 tokens: fewer leave lanes idle).
 constexpr int64_t kVnniMinTokens = 8;
 
-// One token: rows in parallel, each read front to back (gemv_avx2.cpp). Both SIMD paths use the
-// AVX2 kernel: a 512-bit variant (64 weights per step, vpermw + vpdpwssd) was 10% faster on
-// one thread but 30% slower on two (Zen 4, Scout-shape Q4_K_M decode: 12.4-13.5 vs 17.7-18.0
-// tokens/s), where the two threads share the double-pumped 512-bit units.
-void qgemv(const MatrixView& w, const uint8_t* act, float* y) {
-  const detail::GemvFn fn = detail::gemv_fn_avx2(w.type);
+// One token: rows in parallel, each read front to back (gemv_avx2.cpp). The Avx512 path adds
+// vpdpbusd on 256-bit vectors for the K-quants (1.3-1.5x per core); a 512-bit variant (64
+// weights per step, vpermw + vpdpwssd) was 10% faster on one thread but 30% slower on two
+// (Zen 4, Scout-shape Q4_K_M decode: 12.4-13.5 vs 17.7-18.0 tokens/s), where the two
+// threads share the double-pumped 512-bit units.
+void qgemv(Isa isa, const MatrixView& w, const uint8_t* act, float* y) {
+  const detail::GemvFn fn = isa == Isa::Avx512 ? detail::gemv_fn_vnni(w.type) : detail::gemv_fn_avx2(w.type);
   if (small_work(w, 1)) {
     fn(w, act, 0, w.n_rows, y);
     return;
@@ -283,7 +284,7 @@ void qgemm(Isa isa, const MatrixView& w, const void* act, int64_t n_tokens, floa
   if (isa == Isa::Reference)
     qgemm_reference(w, a, act_bytes, n_tokens, y);
   else if (n_tokens == 1 && detail::gemv_fn_avx2(w.type))
-    qgemv(w, a, y);
+    qgemv(isa, w, a, y);
   else if (isa == Isa::Avx512 && n_tokens >= kVnniMinTokens && detail::vnni_gemm_supports(w.type, w.n_cols))
     detail::vnni_gemm(w, a, act_bytes, n_tokens, y);
   else
