@@ -124,21 +124,52 @@ inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
 // Integer sums are exact in any order, so the totals are the AVX2 functions' to the bit.
 #define SCOUT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
-template <bool kHigh>
-SCOUT_VNNI inline int32_t q45k_superblock_vnni(const uint8_t* blk, const Act& a, int32_t& summ) {
-  constexpr int kScales = 4, kQh = 16, kQs = kHigh ? 48 : 16;
+// Q4_K with no horizontal sum until both integers of the superblock are known: sub-block
+// partial sums (at most 4 * 15 * 128 in magnitude) are packed to int16 and scaled by one madd,
+// the min term stays a vector, and one reduction returns [total, summ, total, summ].
+SCOUT_VNNI inline __m128i q4k_totals_vnni(const uint8_t* blk, const Act& a) {
+  constexpr int kScales = 4, kQs = 16;
   const ScalesMins sm = scales_mins_k4(blk + kScales);
-  summ = min_sum(a, sm.m);
-  const __m256i qh = kHigh ? loadu256(blk + kQh) : _mm256_setzero_si256();
-  __m256i sub[8];  // sub[j]: 8 partial sums of sub-block j
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.m)));
+  const __m256i vmin = _mm256_madd_epi16(loadu256(a.bsums), _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16)));
+  const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.sc))));
+  __m256i vtot = _mm256_setzero_si256();
   for (int g = 0; g < 4; ++g) {
     __m256i lo, hi;
-    q45k_values<kHigh>(blk + kQs, qh, g, lo, hi);
-    sub[2 * g] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, loadu256(a.q + 64 * g));
-    sub[2 * g + 1] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), hi, loadu256(a.q + 64 * g + 32));
+    q45k_values<false>(blk + kQs, _mm256_setzero_si256(), g, lo, hi);
+    const __m256i dlo = _mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, loadu256(a.q + 64 * g));
+    const __m256i dhi = _mm256_dpbusd_epi32(_mm256_setzero_si256(), hi, loadu256(a.q + 64 * g + 32));
+    // Per 128-bit half: 4 partials of sub-block 2g, then 4 of 2g + 1; their scales likewise.
+    const char a0 = char(4 * g), a1 = char(4 * g + 1), b0 = char(4 * g + 2), b1 = char(4 * g + 3);
+    const __m256i pick = _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, b0, b1, b0, b1, b0, b1, b0, b1,  //
+                                          a0, a1, a0, a1, a0, a1, a0, a1, b0, b1, b0, b1, b0, b1, b0, b1);
+    vtot = _mm256_add_epi32(vtot, _mm256_madd_epi16(_mm256_packs_epi32(dlo, dhi), _mm256_shuffle_epi8(sc16, pick)));
   }
-  const __m256i scales = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sm.sc)));
-  return hsum_i32(_mm256_mullo_epi32(hsum_8x8(sub), scales));
+  const __m256i h = _mm256_hadd_epi32(vtot, vmin);
+  const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  return _mm_hadd_epi32(q, q);
+}
+
+// A Q4_K row on VNNI: KAccumulator's two float steps per superblock done as one 2-lane step,
+// [sum, sumf] += [d * total, -(dmin * summ)] (a - b is a + -b exactly).
+SCOUT_VNNI float q4k_row_vnni(const uint8_t* row, const uint8_t* act, int64_t n_sb) {
+  __m128 acc = _mm_setzero_ps();
+  const __m128 negate_lane1 = _mm_castsi128_ps(_mm_setr_epi32(0, int(0x80000000u), 0, 0));
+  for (int64_t sb = 0; sb < n_sb; ++sb) {
+    const uint8_t* blk = row + uint64_t(sb) * 144;
+    prefetch_ahead(blk, 144);
+    const Act a = act_block(act + uint64_t(sb) * sizeof(BlockQ8_K));
+    const __m128 totals = _mm_cvtepi32_ps(q4k_totals_vnni(blk, a));
+    const __m128 d_dmin = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(load_u32(blk)))), _mm_set1_ps(a.d));
+    acc = _mm_add_ps(acc, _mm_xor_ps(_mm_mul_ps(d_dmin, totals), negate_lane1));
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, acc);
+  return lanes[1] + lanes[0];
+}
+
+SCOUT_VNNI void gemv_q4k_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  for (int64_t r = r0; r < r1; ++r) y[r] = q4k_row_vnni(w.data + uint64_t(r) * w.row_bytes, act, w.n_cols / 256);
 }
 
 SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) {
@@ -179,8 +210,7 @@ template <GgmlType T, bool kVnni>
         sum += d * float(total);
       } else {
         int32_t summ = 0;
-        const int32_t total = kVnni ? q45k_superblock_vnni<T == GgmlType::Q5_K>(blk, a, summ)
-                                    : q45k_superblock<T == GgmlType::Q5_K>(blk, a, summ);
+        const int32_t total = q45k_superblock<T == GgmlType::Q5_K>(blk, a, summ);
         const float d = half_at(blk) * a.d;
         sum += d * float(total);
         const float dmin = half_at(blk + 2) * a.d;
@@ -307,7 +337,7 @@ void gemv_b_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1
 GemvFn gemv_fn_vnni(GgmlType t) {
   switch (t) {
     // Q5_K stays on AVX2: its fifth bits cost more than vpdpbusd saves (10.7 vs 12.1 GB/s).
-    case GgmlType::Q4_K: return gemv_rows_vnni<GgmlType::Q4_K>;
+    case GgmlType::Q4_K: return gemv_q4k_vnni;
     case GgmlType::Q6_K: return gemv_rows_vnni<GgmlType::Q6_K>;
     default: return gemv_fn_avx2(t);
   }

@@ -155,7 +155,7 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
 constexpr int64_t kVnniMinTokens = 8;
 
 // One token: rows in parallel, each read front to back (gemv_avx2.cpp). The Avx512 path adds
-// vpdpbusd on 256-bit vectors for the K-quants (1.3-1.5x per core); a 512-bit variant (64
+// vpdpbusd on 256-bit vectors for Q4_K and Q6_K (1.4-1.6x per core); a 512-bit variant (64
 // weights per step, vpermw + vpdpwssd) was 10% faster on one thread but 30% slower on two
 // (Zen 4, Scout-shape Q4_K_M decode: 12.4-13.5 vs 17.7-18.0 tokens/s), where the two
 // threads share the double-pumped 512-bit units.
