@@ -58,6 +58,12 @@ SCOUT_AVX2 inline void transpose8(__m256* r) {
 SCOUT_AVX2 void convert_block(const KvRows& k, const KvRows& v, int64_t b, int64_t nb, int64_t hd, float* kt, float* vb) {
   constexpr int64_t kB = kAttendBlock;
   const int64_t nc = hd / 8, n8 = nb / 8 * 8;
+  // The values' rows are scattered through the cache (one KV head's row every kv_dim
+  // elements): ask for them now, so they arrive while the keys are transposed.
+  const int64_t v_elem = v.f16 ? 2 : 4;
+  for (int64_t j = 0; j < nb; ++j)
+    for (int64_t off = 0; off < hd * v_elem; off += 64)
+      _mm_prefetch(static_cast<const char*>(v.data) + (b + j) * v.stride * v_elem + off, _MM_HINT_T0);
   for (int64_t c = 0; c < nc; ++c) {
     for (int64_t j0 = 0; j0 < n8; j0 += 8) {
       __m256 r[8];
@@ -89,11 +95,57 @@ SCOUT_AVX2 inline void pv_slice(const float* p, int64_t lo, int64_t hi, const fl
   for (int c = 0; c < kN; ++c) _mm256_storeu_ps(acc + 8 * c, o[c]);
 }
 
+// Scores of rows [r0, r0 + kR) (rows past n repeat row n - 1 and are not stored) against the
+// kAttendBlock keys of kt (transposed: kt[d * kAttendBlock + j]), 32 keys per register block.
+template <int kR>
+SCOUT_AVX2 inline void score_rows(const AttendRows& rows, int64_t r0, int64_t n, const float* kt, int64_t hd, float scale,
+                                  float* s) {
+  constexpr int64_t kB = kAttendBlock, kKeyBlock = 32;
+  const float* q[kR];
+  for (int64_t r = 0; r < kR; ++r) q[r] = rows.q[std::min(r0 + r, n - 1)];
+  for (int64_t j0 = 0; j0 < kB; j0 += kKeyBlock) {
+    __m256 a[kR][4];
+    for (auto& ar : a)
+      for (auto& x : ar) x = _mm256_setzero_ps();
+    for (int64_t d = 0; d < hd; ++d) {
+      __m256 kv[4];
+      for (int c = 0; c < 4; ++c) kv[c] = _mm256_loadu_ps(kt + d * kB + j0 + 8 * c);
+      for (int64_t r = 0; r < kR; ++r) {
+        const __m256 qb = _mm256_set1_ps(q[r][d]);
+        for (int c = 0; c < 4; ++c) a[r][c] = _mm256_fmadd_ps(qb, kv[c], a[r][c]);
+      }
+    }
+    const __m256 sv = _mm256_set1_ps(scale);
+    for (int64_t r = 0; r < kR && r0 + r < n; ++r)
+      for (int c = 0; c < 4; ++c) _mm256_storeu_ps(s + (r0 + r) * kB + j0 + 8 * c, _mm256_mul_ps(a[r][c], sv));
+  }
+}
+
+// Lanes j0..j0+7 of a key block inside the window [lo, hi) (block-relative), as a mask.
+SCOUT_AVX2 inline __m256 window_mask(int64_t j0, int64_t lo, int64_t hi) {
+  const __m256i idx = _mm256_add_epi32(_mm256_set1_epi32(int(j0)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(int(lo) - 1)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32(int(hi)), idx));
+  return _mm256_castsi256_ps(in);
+}
+
+SCOUT_AVX2 inline float hmax8(__m256 v) {
+  __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_max_ss(x, _mm_movehdup_ps(x)));
+}
+
+SCOUT_AVX2 inline float hsum8(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+}
+
 // attend_rows on AVX2: per key block, K transposed to kt[d][j] and V to vb[j][d] as floats
 // once; scores for 4 rows x 32 keys per register block; then every row's online softmax and
 // P.V with its accumulator in registers (head_dim in slices of 64).
 SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const KvRows& v, int64_t hd, float scale) {
-  constexpr int64_t kB = kAttendBlock, kRowBlock = 4, kKeyBlock = 32;
+  constexpr int64_t kB = kAttendBlock;
   const int64_t n = rows.n_rows, nc = hd / 8;
   int64_t kmin = rows.k0[0], kmax = rows.k1[0];
   for (int64_t i = 1; i < n; ++i) {
@@ -114,35 +166,25 @@ SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const 
   for (int64_t b = kmin / kB * kB; b < kmax; b += kB) {
     const int64_t nb = std::min(kB, kmax - b);
     convert_block(k, v, b, nb, hd, kt.data(), vb.data());
-    // Scores: s[i][j] = scale * q_i . k_j for 4 rows x 32 keys at a time.
-    for (int64_t r0 = 0; r0 < n; r0 += kRowBlock) {
-      const float* q[kRowBlock];
-      for (int64_t r = 0; r < kRowBlock; ++r) q[r] = rows.q[std::min(r0 + r, n - 1)];
-      for (int64_t j0 = 0; j0 < kB; j0 += kKeyBlock) {
-        __m256 a[kRowBlock][4];
-        for (auto& ar : a)
-          for (auto& x : ar) x = _mm256_setzero_ps();
-        for (int64_t d = 0; d < hd; ++d) {
-          __m256 kv[4];
-          for (int c = 0; c < 4; ++c) kv[c] = _mm256_loadu_ps(kt.data() + d * kB + j0 + 8 * c);
-          for (int64_t r = 0; r < kRowBlock; ++r) {
-            const __m256 qb = _mm256_set1_ps(q[r][d]);
-            for (int c = 0; c < 4; ++c) a[r][c] = _mm256_fmadd_ps(qb, kv[c], a[r][c]);
-          }
-        }
-        const __m256 sv = _mm256_set1_ps(scale);
-        for (int64_t r = 0; r < kRowBlock && r0 + r < n; ++r)
-          for (int c = 0; c < 4; ++c) _mm256_storeu_ps(s.data() + (r0 + r) * kB + j0 + 8 * c, _mm256_mul_ps(a[r][c], sv));
-      }
-    }
+    // Scores: s[i][j] = scale * q_i . k_j, 4 rows (2 for a last pair, as in decoding with a
+    // GQA group of 2) x 32 keys at a time. A score's arithmetic does not depend on its row
+    // block: the same FMA chain over the head dimension.
+    int64_t r0 = 0;
+    for (; r0 + 4 <= n; r0 += 4) score_rows<4>(rows, r0, n, kt.data(), hd, scale, s.data());
+    for (; r0 < n; r0 += 2) score_rows<2>(rows, r0, n, kt.data(), hd, scale, s.data());
     // Each row: the keys of this block inside its window, online softmax, P.V.
     for (int64_t i = 0; i < n; ++i) {
       const int64_t lo = std::max(rows.k0[i], b) - b, hi = std::min(rows.k1[i], b + nb) - b;
       if (lo >= hi) continue;
       float* si = s.data() + i * kB;
       float* ai = acc.data() + i * hd;
-      float bmax = -INFINITY;
-      for (int64_t j = lo; j < hi; ++j) bmax = std::max(bmax, si[j]);
+      __m256 inside[kB / 8];
+      __m256 vmax = _mm256_set1_ps(-INFINITY);
+      for (int64_t c = 0; c < kB / 8; ++c) {
+        inside[c] = window_mask(8 * c, lo, hi);
+        vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_loadu_ps(si + 8 * c), inside[c]));
+      }
+      const float bmax = hmax8(vmax);
       if (bmax > m[size_t(i)]) {
         const float corr = m[size_t(i)] == -INFINITY ? 0.0f : std::exp(m[size_t(i)] - bmax);
         const __m256 cv = _mm256_set1_ps(corr);
@@ -150,11 +192,15 @@ SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const 
         l[size_t(i)] *= corr;
         m[size_t(i)] = bmax;
       }
+      // Probabilities, zero outside the window, and their sum (a fixed tree over 8 lanes).
       const __m256 mv = _mm256_set1_ps(m[size_t(i)]);
-      for (int64_t j = 0; j < kB; j += 8) _mm256_storeu_ps(si + j, exp8(_mm256_sub_ps(_mm256_loadu_ps(si + j), mv)));
-      float sum = 0.0f;
-      for (int64_t j = lo; j < hi; ++j) sum += si[j];
-      l[size_t(i)] += sum;
+      __m256 vsum = _mm256_setzero_ps();
+      for (int64_t c = 0; c < kB / 8; ++c) {
+        const __m256 p = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_loadu_ps(si + 8 * c), mv)), inside[c]);
+        _mm256_storeu_ps(si + 8 * c, p);
+        vsum = _mm256_add_ps(vsum, p);
+      }
+      l[size_t(i)] += hsum8(vsum);
       int64_t c0 = 0;
       for (; c0 + 8 <= nc; c0 += 8) pv_slice<8>(si, lo, hi, vb.data() + 8 * c0, hd, ai + 8 * c0);
       for (; c0 < nc; ++c0) pv_slice<1>(si, lo, hi, vb.data() + 8 * c0, hd, ai + 8 * c0);
