@@ -126,50 +126,82 @@ inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
 
 // Q4_K with no horizontal sum until both integers of the superblock are known: sub-block
 // partial sums (at most 4 * 15 * 128 in magnitude) are packed to int16 and scaled by one madd,
-// the min term stays a vector, and one reduction returns [total, summ, total, summ].
-SCOUT_VNNI inline __m128i q4k_totals_vnni(const uint8_t* blk, const Act& a) {
+// the min term stays a vector, and one reduction gives [total, summ, total, summ] per token.
+// The superblock's weights and scales are decoded once for all kT tokens.
+template <int kT>
+SCOUT_VNNI inline void q4k_totals_vnni(const uint8_t* blk, const Act* a, __m128i* totals) {
   constexpr int kScales = 4, kQs = 16;
   const ScalesMins sm = scales_mins_k4(blk + kScales);
   const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.m)));
-  const __m256i vmin = _mm256_madd_epi16(loadu256(a.bsums), _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16)));
+  const __m256i min_pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
   const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.sc))));
-  __m256i vtot = _mm256_setzero_si256();
+  __m256i vtot[kT];
+  for (auto& v : vtot) v = _mm256_setzero_si256();
   for (int g = 0; g < 4; ++g) {
     __m256i lo, hi;
     q45k_values<false>(blk + kQs, _mm256_setzero_si256(), g, lo, hi);
-    const __m256i dlo = _mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, loadu256(a.q + 64 * g));
-    const __m256i dhi = _mm256_dpbusd_epi32(_mm256_setzero_si256(), hi, loadu256(a.q + 64 * g + 32));
     // Per 128-bit half: 4 partials of sub-block 2g, then 4 of 2g + 1; their scales likewise.
     const char a0 = char(4 * g), a1 = char(4 * g + 1), b0 = char(4 * g + 2), b1 = char(4 * g + 3);
     const __m256i pick = _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, b0, b1, b0, b1, b0, b1, b0, b1,  //
                                           a0, a1, a0, a1, a0, a1, a0, a1, b0, b1, b0, b1, b0, b1, b0, b1);
-    vtot = _mm256_add_epi32(vtot, _mm256_madd_epi16(_mm256_packs_epi32(dlo, dhi), _mm256_shuffle_epi8(sc16, pick)));
+    const __m256i scales = _mm256_shuffle_epi8(sc16, pick);
+    for (int t = 0; t < kT; ++t) {
+      const __m256i dlo = _mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, loadu256(a[t].q + 64 * g));
+      const __m256i dhi = _mm256_dpbusd_epi32(_mm256_setzero_si256(), hi, loadu256(a[t].q + 64 * g + 32));
+      vtot[t] = _mm256_add_epi32(vtot[t], _mm256_madd_epi16(_mm256_packs_epi32(dlo, dhi), scales));
+    }
   }
-  const __m256i h = _mm256_hadd_epi32(vtot, vmin);
-  const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-  return _mm_hadd_epi32(q, q);
+  for (int t = 0; t < kT; ++t) {
+    const __m256i h = _mm256_hadd_epi32(vtot[t], _mm256_madd_epi16(loadu256(a[t].bsums), min_pairs));
+    const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+    totals[t] = _mm_hadd_epi32(q, q);
+  }
 }
 
-// A Q4_K row on VNNI: KAccumulator's two float steps per superblock done as one 2-lane step,
+// Q4_K rows [r0, r1) against kT tokens (activation rows act_bytes apart; y[t * y_stride + r])
+// on VNNI: per token, KAccumulator's two float steps per superblock as one 2-lane step,
 // [sum, sumf] += [d * total, -(dmin * summ)] (a - b is a + -b exactly).
-SCOUT_VNNI float q4k_row_vnni(const uint8_t* row, const uint8_t* act, int64_t n_sb) {
-  __m128 acc = _mm_setzero_ps();
+template <int kT>
+SCOUT_VNNI void q4k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int64_t r0, int64_t r1, float* y,
+                              int64_t y_stride) {
+  const int64_t n_sb = w.n_cols / 256;
   const __m128 negate_lane1 = _mm_castsi128_ps(_mm_setr_epi32(0, int(0x80000000u), 0, 0));
-  for (int64_t sb = 0; sb < n_sb; ++sb) {
-    const uint8_t* blk = row + uint64_t(sb) * 144;
-    prefetch_ahead(blk, 144);
-    const Act a = act_block(act + uint64_t(sb) * sizeof(BlockQ8_K));
-    const __m128 totals = _mm_cvtepi32_ps(q4k_totals_vnni(blk, a));
-    const __m128 d_dmin = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(load_u32(blk)))), _mm_set1_ps(a.d));
-    acc = _mm_add_ps(acc, _mm_xor_ps(_mm_mul_ps(d_dmin, totals), negate_lane1));
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
+    __m128 acc[kT];
+    for (auto& v : acc) v = _mm_setzero_ps();
+    for (int64_t sb = 0; sb < n_sb; ++sb) {
+      const uint8_t* blk = row + uint64_t(sb) * 144;
+      prefetch_ahead(blk, 144);
+      Act a[kT];
+      for (int t = 0; t < kT; ++t) a[t] = act_block(act + uint64_t(t) * act_bytes + uint64_t(sb) * sizeof(BlockQ8_K));
+      __m128i totals[kT];
+      q4k_totals_vnni<kT>(blk, a, totals);
+      const __m128 d_dmin = _mm_cvtph_ps(_mm_cvtsi32_si128(int(load_u32(blk))));
+      for (int t = 0; t < kT; ++t) {
+        const __m128 scaled = _mm_mul_ps(d_dmin, _mm_set1_ps(a[t].d));
+        acc[t] = _mm_add_ps(acc[t], _mm_xor_ps(_mm_mul_ps(scaled, _mm_cvtepi32_ps(totals[t])), negate_lane1));
+      }
+    }
+    for (int t = 0; t < kT; ++t) {
+      alignas(16) float lanes[4];
+      _mm_store_ps(lanes, acc[t]);
+      y[t * y_stride + r] = lanes[1] + lanes[0];
+    }
   }
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, acc);
-  return lanes[1] + lanes[0];
 }
 
 SCOUT_VNNI void gemv_q4k_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  for (int64_t r = r0; r < r1; ++r) y[r] = q4k_row_vnni(w.data + uint64_t(r) * w.row_bytes, act, w.n_cols / 256);
+  q4k_rows_vnni<1>(w, act, 0, r0, r1, y, 0);
+}
+
+SCOUT_VNNI void few_q4k_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0, int64_t r1,
+                             float* y) {
+  switch (n_tokens) {
+    case 2: return q4k_rows_vnni<2>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 3: return q4k_rows_vnni<3>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    default: return q4k_rows_vnni<4>(w, act, act_bytes, r0, r1, y, w.n_rows);
+  }
 }
 
 SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) {
@@ -342,6 +374,8 @@ GemvFn gemv_fn_vnni(GgmlType t) {
     default: return gemv_fn_avx2(t);
   }
 }
+
+FewTokensFn few_tokens_fn_vnni(GgmlType t) { return t == GgmlType::Q4_K ? few_q4k_vnni : nullptr; }
 
 GemvFn gemv_fn_avx2(GgmlType t) {
   switch (t) {

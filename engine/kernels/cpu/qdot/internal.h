@@ -83,6 +83,13 @@ GemvFn gemv_fn_avx2(GgmlType weight);
 // The same with 256-bit AVX-512 VNNI for the K-quants (Avx512 path only); the AVX2 kernel for
 // the other types.
 GemvFn gemv_fn_vnni(GgmlType weight);
+// 2 to kFewTokensMax tokens the GEMV way (each row read once, decoded once for all tokens):
+// act rows act_bytes apart in their ggml layout, y[t * w.n_rows + r] for rows [r0, r1).
+// nullptr where the type has none (Avx512 path only; Q4_K today).
+inline constexpr int kFewTokensMax = 4;
+using FewTokensFn = void (*)(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0,
+                             int64_t r1, float* y);
+FewTokensFn few_tokens_fn_vnni(GgmlType weight);
 
 // Many tokens on AVX-512 VNNI with tokens in the vector lanes (gemm_vnni.cpp). act: the
 // ggml activation rows (not packed), act_bytes apart. Call only where the CPU has the

@@ -169,6 +169,18 @@ void qgemv(Isa isa, const MatrixView& w, const uint8_t* act, float* y) {
                     [&](const tbb::blocked_range<int64_t>& r) { fn(w, act, r.begin(), r.end(), y); });
 }
 
+// 2-4 tokens (an expert's share of a many-sequence decode step): rows in parallel as for one
+// token, each row decoded once for all the tokens, instead of the tiles' class-quad decoding.
+void qgemv_few(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, float* y) {
+  const detail::FewTokensFn fn = detail::few_tokens_fn_vnni(w.type);
+  if (small_work(w, n_tokens)) {
+    fn(w, act, act_bytes, n_tokens, 0, w.n_rows, y);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, w.n_rows, 32),
+                    [&](const tbb::blocked_range<int64_t>& r) { fn(w, act, act_bytes, n_tokens, r.begin(), r.end(), y); });
+}
+
 }  // namespace
 
 const char* isa_name(Isa isa) {
@@ -285,6 +297,8 @@ void qgemm(Isa isa, const MatrixView& w, const void* act, int64_t n_tokens, floa
     qgemm_reference(w, a, act_bytes, n_tokens, y);
   else if (n_tokens == 1 && detail::gemv_fn_avx2(w.type))
     qgemv(isa, w, a, y);
+  else if (isa == Isa::Avx512 && n_tokens <= detail::kFewTokensMax && detail::few_tokens_fn_vnni(w.type))
+    qgemv_few(w, a, act_bytes, int(n_tokens), y);
   else if (isa == Isa::Avx512 && n_tokens >= kVnniMinTokens && detail::vnni_gemm_supports(w.type, w.n_cols))
     detail::vnni_gemm(w, a, act_bytes, n_tokens, y);
   else
