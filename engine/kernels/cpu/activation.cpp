@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/kernels/cpu/simd_exp.h"
+#include "engine/util/cpu_features.h"
 
 namespace scout::kernels::cpu {
 namespace {
@@ -22,14 +23,6 @@ SCOUT_AVX2 void silu_mul_avx2(float* g, const float* u, int64_t n) {
   for (int64_t j = i; j < n; ++j) g[j] = gt[j - i];
 }
 
-bool has_avx2_fma() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return yes;
-}
-
 }  // namespace
 
 void silu_mul_reference(float* g, const float* u, int64_t n) {
@@ -37,7 +30,7 @@ void silu_mul_reference(float* g, const float* u, int64_t n) {
 }
 
 void silu_mul(float* g, const float* u, int64_t n) {
-  if (has_avx2_fma())
+  if (cpu_has_avx2_fma_f16c())
     silu_mul_avx2(g, u, n);
   else
     silu_mul_reference(g, u, n);

@@ -9,6 +9,7 @@
 
 #include "engine/kernels/cpu/matmul.h"
 #include "engine/kernels/cpu/simd_exp.h"
+#include "engine/util/cpu_features.h"
 #include "engine/util/half.h"
 
 namespace scout::kernels::cpu {
@@ -211,14 +212,6 @@ SCOUT_AVX2 void attend_rows_avx2(const AttendRows& rows, const KvRows& k, const 
     for (int64_t c = 0; c < nc; ++c)
       _mm256_storeu_ps(rows.out[i] + 8 * c, _mm256_mul_ps(_mm256_loadu_ps(acc.data() + i * hd + 8 * c), inv));
   }
-}
-
-bool cpu_has_avx2_fma_f16c() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  }();
-  return yes;
 }
 
 // The AVX2 kernel handles whole 8-float vectors of a head.

@@ -12,6 +12,7 @@
 
 #include "engine/kernels/cpu/qdot/qdot.h"
 #include "engine/quant/dequantize.h"
+#include "engine/util/cpu_features.h"
 #include "engine/util/error.h"
 
 namespace scout::kernels::cpu {
@@ -73,16 +74,12 @@ namespace {
 __attribute__((target("avx2,fma"))) float dot_fma_hw(const float* a, const float* b, int64_t n) {
   return dot_lanes(a, b, n);
 }
-bool cpu_has_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
 #endif
 }  // namespace
 
 float dot(const float* a, const float* b, int64_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (cpu_has_fma()) return dot_fma_hw(a, b, n);
+  if (cpu_has_avx2_fma_f16c()) return dot_fma_hw(a, b, n);
 #endif
   return dot_lanes(a, b, n);
 }

@@ -46,26 +46,15 @@ inline Act act_block(const uint8_t* p) {
   return a;
 }
 
-// The 8 scales and 8 mins of a Q4_K/Q5_K superblock (unpack_scales_k4's bytes), one byte
-// each, kept in general registers: spilled to memory and read back as a vector they would
-// stall on store forwarding.
-struct ScalesMins {
-  uint64_t sc, m;
-};
-inline ScalesMins scales_mins_k4(const uint8_t* packed) {
-  const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
-  const uint32_t sc_lo = w0 & 0x3F3F3F3Fu, m_lo = w1 & 0x3F3F3F3Fu;
-  const uint32_t sc_hi = (w2 & 0x0F0F0F0Fu) | (((w0 >> 6) & 0x03030303u) << 4);
-  const uint32_t m_hi = ((w2 >> 4) & 0x0F0F0F0Fu) | (((w1 >> 6) & 0x03030303u) << 4);
-  return {sc_lo | uint64_t(sc_hi) << 32, m_lo | uint64_t(m_hi) << 32};
+// The 8 mins (bytes of m8) as 16 int16 lanes, each twice: the madd partner of a Q8_K block's
+// 16 bsums, so that madd gives the parts of the min term sum_j bsums[j] * m[j / 2].
+inline __m256i min_pairs(uint64_t m8) {
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(m8)));
+  return _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
 }
 
 // sum_j bsums[j] * m[j / 2] (the Q4_K/Q5_K min term's integer).
-inline int32_t min_sum(const Act& a, uint64_t m8) {
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(m8)));
-  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
-  return hsum_i32(_mm256_madd_epi16(loadu256(a.bsums), pairs));
-}
+inline int32_t min_sum(const Act& a, uint64_t m8) { return hsum_i32(_mm256_madd_epi16(loadu256(a.bsums), min_pairs(m8))); }
 
 // Q6_K's offset term: 32 * sum_j scale_j * bsums_j (its values are taken unsigned, q = w + 32).
 inline int32_t q6k_offset(const int8_t* scales, const Act& a) {
@@ -132,8 +121,7 @@ template <int kT>
 SCOUT_VNNI inline void q4k_totals_vnni(const uint8_t* blk, const Act* a, __m128i* totals) {
   constexpr int kScales = 4, kQs = 16;
   const ScalesMins sm = scales_mins_k4(blk + kScales);
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.m)));
-  const __m256i min_pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+  const __m256i mins = min_pairs(sm.m);
   const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.sc))));
   __m256i vtot[kT];
   for (auto& v : vtot) v = _mm256_setzero_si256();
@@ -152,7 +140,7 @@ SCOUT_VNNI inline void q4k_totals_vnni(const uint8_t* blk, const Act* a, __m128i
     }
   }
   for (int t = 0; t < kT; ++t) {
-    const __m256i h = _mm256_hadd_epi32(vtot[t], _mm256_madd_epi16(loadu256(a[t].bsums), min_pairs));
+    const __m256i h = _mm256_hadd_epi32(vtot[t], _mm256_madd_epi16(loadu256(a[t].bsums), mins));
     const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
     totals[t] = _mm_hadd_epi32(q, q);
   }

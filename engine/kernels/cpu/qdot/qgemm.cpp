@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "engine/kernels/cpu/qdot/internal.h"
+#include "engine/util/cpu_features.h"
 #include "engine/quant/quantize.h"
 #include "engine/util/error.h"
 
@@ -22,22 +23,10 @@ using quant::GgmlType;
 
 namespace {
 
-bool cpu_has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vnni");
-}
-
 // SCOUT_QDOT_ISA=reference|avx2|avx512 caps the path (debugging, A/B runs); otherwise the
 // fastest the CPU has.
 Isa pick_isa() {
-  Isa best = cpu_has_avx512() ? Isa::Avx512 : cpu_has_avx2() ? Isa::Avx2 : Isa::Reference;
+  Isa best = cpu_has_avx512_vnni() ? Isa::Avx512 : cpu_has_avx2_fma_f16c() ? Isa::Avx2 : Isa::Reference;
   if (const char* env = std::getenv("SCOUT_QDOT_ISA")) {
     for (Isa isa : {Isa::Reference, Isa::Avx2, Isa::Avx512})
       if (std::string_view(env) == isa_name(isa) && isa_available(isa) && int(isa) < int(best)) best = isa;
@@ -159,26 +148,28 @@ constexpr int64_t kVnniMinTokens = 8;
 // weights per step, vpermw + vpdpwssd) was 10% faster on one thread but 30% slower on two
 // (Zen 4, Scout-shape Q4_K_M decode: 12.4-13.5 vs 17.7-18.0 tokens/s), where the two
 // threads share the double-pumped 512-bit units.
-void qgemv(Isa isa, const MatrixView& w, const uint8_t* act, float* y) {
-  const detail::GemvFn fn = isa == Isa::Avx512 ? detail::gemv_fn_vnni(w.type) : detail::gemv_fn_avx2(w.type);
-  if (small_work(w, 1)) {
-    fn(w, act, 0, w.n_rows, y);
+// rows(r0, r1) over [0, w.n_rows): in 32-row pieces on the pool, or on the calling thread
+// when the work (weight bytes x tokens) is small.
+template <class F>
+void split_rows(const MatrixView& w, int64_t n_tokens, const F& rows) {
+  if (small_work(w, n_tokens)) {
+    rows(int64_t(0), w.n_rows);
     return;
   }
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, w.n_rows, 32),
-                    [&](const tbb::blocked_range<int64_t>& r) { fn(w, act, r.begin(), r.end(), y); });
+                    [&](const tbb::blocked_range<int64_t>& r) { rows(r.begin(), r.end()); });
+}
+
+void qgemv(Isa isa, const MatrixView& w, const uint8_t* act, float* y) {
+  const detail::GemvFn fn = isa == Isa::Avx512 ? detail::gemv_fn_vnni(w.type) : detail::gemv_fn_avx2(w.type);
+  split_rows(w, 1, [&](int64_t r0, int64_t r1) { fn(w, act, r0, r1, y); });
 }
 
 // 2-4 tokens (an expert's share of a many-sequence decode step): rows in parallel as for one
 // token, each row decoded once for all the tokens, instead of the tiles' class-quad decoding.
 void qgemv_few(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, float* y) {
   const detail::FewTokensFn fn = detail::few_tokens_fn_vnni(w.type);
-  if (small_work(w, n_tokens)) {
-    fn(w, act, act_bytes, n_tokens, 0, w.n_rows, y);
-    return;
-  }
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, w.n_rows, 32),
-                    [&](const tbb::blocked_range<int64_t>& r) { fn(w, act, act_bytes, n_tokens, r.begin(), r.end(), y); });
+  split_rows(w, n_tokens, [&](int64_t r0, int64_t r1) { fn(w, act, act_bytes, n_tokens, r0, r1, y); });
 }
 
 }  // namespace
@@ -195,8 +186,8 @@ const char* isa_name(Isa isa) {
 bool isa_available(Isa isa) {
   switch (isa) {
     case Isa::Reference: return true;
-    case Isa::Avx2: return cpu_has_avx2();
-    case Isa::Avx512: return cpu_has_avx512();
+    case Isa::Avx2: return cpu_has_avx2_fma_f16c();
+    case Isa::Avx512: return cpu_has_avx512_vnni();
   }
   return false;
 }
