@@ -213,9 +213,9 @@ TileFn tile_fn_avx2(GgmlType t) {
     case GgmlType::Q4_K: return k_tile<GgmlType::Q4_K, Avx2Ops>;
     case GgmlType::Q5_K: return k_tile<GgmlType::Q5_K, Avx2Ops>;
     case GgmlType::Q6_K: return k_tile<GgmlType::Q6_K, Avx2Ops>;
-    case GgmlType::F32: return float_tile<GgmlType::F32, 4, 2>;
-    case GgmlType::F16: return float_tile<GgmlType::F16, 4, 2>;
-    case GgmlType::BF16: return float_tile<GgmlType::BF16, 4, 2>;
+    case GgmlType::F32: return float_tile<GgmlType::F32, float_tile_chunked<GgmlType::F32, 4, 2>>;
+    case GgmlType::F16: return float_tile<GgmlType::F16, float_tile_chunked<GgmlType::F16, 4, 2>>;
+    case GgmlType::BF16: return float_tile<GgmlType::BF16, float_tile_chunked<GgmlType::BF16, 4, 2>>;
     default: return nullptr;
   }
 }

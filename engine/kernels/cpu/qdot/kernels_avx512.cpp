@@ -2,8 +2,8 @@
 //
 // The integer inner products use 512-bit vectors and VNNI (vpdpwssd for the K-quant scale
 // step, vpdpbusd for the 32-element block types); decoding, the float steps (8 lanes, as the
-// reference) and the activation quantizers are the AVX2 code. Float weight types use the
-// AVX2 kernel: kernels::cpu::dot's 8-lane order fixes the vector width.
+// reference) and the activation quantizers are the AVX2 code. Float weights keep
+// kernels::cpu::dot's 8-lane order: a 512-bit register holds two rows' 8 lanes (float_tile_zmm).
 // Same anonymous-namespace rule as kernels_avx2.cpp.
 #include <immintrin.h>
 
@@ -103,6 +103,41 @@ struct Avx512Ops {
   }
 };
 
+// The chunked float tile on 512-bit vectors: one register holds two rows' 8 lanes (rows 2p
+// and 2p + 1) for one token, so 16 registers hold all 8 rows x 4 tokens and each activation
+// vector (broadcast to both halves) is loaded once per chunk. Every lane adds the same
+// products in the same order as in float_tile_chunked, so the bits are the same. (Zen 4, 1
+// thread, in L1: 108 -> 116 GFLOP/s against 4 rows x 4 tokens of ymm.)
+template <GgmlType T>
+void float_tile_zmm(const TileJob& job) {
+  constexpr int kT = 4, kPairs = kTileRows / 2;
+  alignas(64) float wbuf[kFloatChunk / 8][kTileRows][8];  // [8 columns][row][lane]
+  FloatTileState<kT> st(job);
+  for (int64_t c0 = 0; c0 < st.n8; c0 += kFloatChunk) {
+    const int64_t blocks = std::min<int64_t>(kFloatChunk, st.n8 - c0) / 8;
+    for (int r = 0; r < kTileRows; ++r)
+      for (int64_t b = 0; b < blocks; ++b) _mm256_store_ps(wbuf[b][r], load_w8<T>(st.w[r], c0 + 8 * b));
+    SpreadPrefetch prefetch = chunk_prefetch<T>(job, c0, st.n8, (job.n_tokens + kT - 1) / kT);
+    for (int t0 = 0; t0 < job.n_tokens; t0 += kT) {
+      prefetch.step();
+      __m512 a[kPairs][kT];
+      for (int p = 0; p < kPairs; ++p)
+        for (int j = 0; j < kT; ++j) a[p][j] = c0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(st.acc[t0 + j][2 * p]);
+      for (int64_t b = 0; b < blocks; ++b) {
+        __m512 xv[kT];
+        for (int j = 0; j < kT; ++j) xv[j] = _mm512_broadcast_f32x8(_mm256_loadu_ps(st.x[t0 + j] + c0 + 8 * b));
+        for (int p = 0; p < kPairs; ++p) {
+          const __m512 wv = _mm512_load_ps(wbuf[b][2 * p]);
+          for (int j = 0; j < kT; ++j) a[p][j] = _mm512_fmadd_ps(wv, xv[j], a[p][j]);
+        }
+      }
+      for (int p = 0; p < kPairs; ++p)
+        for (int j = 0; j < kT; ++j) _mm512_store_ps(st.acc[t0 + j][2 * p], a[p][j]);
+    }
+  }
+  st.template finish<T>(job);
+}
+
 }  // namespace
 
 #pragma GCC diagnostic pop
@@ -118,9 +153,9 @@ TileFn tile_fn_avx512(GgmlType t) {
     case GgmlType::Q4_K: return k_tile<GgmlType::Q4_K, Avx512Ops>;
     case GgmlType::Q5_K: return k_tile<GgmlType::Q5_K, Avx512Ops>;
     case GgmlType::Q6_K: return k_tile<GgmlType::Q6_K, Avx512Ops>;
-    case GgmlType::F32: return float_tile<GgmlType::F32, 4, 4>;
-    case GgmlType::F16: return float_tile<GgmlType::F16, 4, 4>;
-    case GgmlType::BF16: return float_tile<GgmlType::BF16, 4, 4>;
+    case GgmlType::F32: return float_tile<GgmlType::F32, float_tile_zmm<GgmlType::F32>>;
+    case GgmlType::F16: return float_tile<GgmlType::F16, float_tile_zmm<GgmlType::F16>>;
+    case GgmlType::BF16: return float_tile<GgmlType::BF16, float_tile_zmm<GgmlType::BF16>>;
     default: return nullptr;
   }
 }
