@@ -109,7 +109,10 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
     packed = out;
   }
   const int64_t row_tiles = (w.n_rows + detail::kTileRows - 1) / detail::kTileRows;
+  // Token tiles of near-equal size (35 tokens: 18 + 17, not 32 + 3): a tile of 1-3 tokens
+  // runs a float kernel that reads its weights for those few tokens alone.
   const int64_t token_tiles = (n_tokens + detail::kTileTokens - 1) / detail::kTileTokens;
+  const auto tile_begin = [&](int64_t tt) { return tt * n_tokens / token_tiles; };
   // Tokens outer, rows inner: a token tile's activations (32 x n_cols floats or quants) stay
   // in L2 while the weights stream past; the other way round every 8-row tile re-read all
   // the tokens' activations (10 MB for 512 tokens of a 5120-column row), which held float
@@ -117,7 +120,7 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
   const auto run = [&](const tbb::blocked_range2d<int64_t>& range) {
     for (int64_t tt = range.cols().begin(); tt != range.cols().end(); ++tt)
       for (int64_t rt = range.rows().begin(); rt != range.rows().end(); ++rt) {
-        const int64_t r0 = rt * detail::kTileRows, t0 = tt * detail::kTileTokens;
+        const int64_t r0 = rt * detail::kTileRows, t0 = tile_begin(tt);
         detail::TileJob job;
         job.type = w.type;
         job.w = w.data + uint64_t(r0) * w.row_bytes;
@@ -126,7 +129,7 @@ void qgemm_tiled(Isa isa, const MatrixView& w, const uint8_t* act, int64_t n_tok
         job.n_rows = int(std::min<int64_t>(detail::kTileRows, w.n_rows - r0));
         job.act = packed + uint64_t(t0) * packed_stride;
         job.act_stride = packed_stride;
-        job.n_tokens = int(std::min<int64_t>(detail::kTileTokens, n_tokens - t0));
+        job.n_tokens = int(tile_begin(tt + 1) - t0);
         job.y = y + t0 * w.n_rows + r0;
         job.y_stride = w.n_rows;
         fn(job);
