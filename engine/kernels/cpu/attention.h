@@ -40,7 +40,9 @@ void attend_portable(const float* q, const KvRows& k, const KvRows& v, int64_t k
 // heads that share the KV head). Row i is the query q[i] (head_dim floats), attending keys
 // [k0[i], k1[i]); its output goes to out[i]. Each key block is converted once
 // and used by every row: scores come from a small matrix product (4 rows x 32 keys per
-// register block, no horizontal sums), then each row's online softmax and P.V as in `attend`.
+// register block, no horizontal sums), then each row's online softmax and P.V as in `attend`
+// (values read from the cache in place for up to 8 rows, converted per block for more: the
+// same floats either way, so a row's bits never depend on the rows beside it).
 // Without AVX2 it runs `attend_portable` row by row.
 struct AttendRows {
   const float* const* q = nullptr;
