@@ -73,8 +73,16 @@ measure() {
   echo "perf_vs_llamacpp: $(basename "$file"), $threads threads" >&2
   "$llama/llama-bench" -m "$file" -p 512 -n "$n_gen" -t "$threads" -r "$reps" -o json >"$base.llama-bench.json" 2>"$base.log" ||
     die "llama-bench failed on $file (see $base.log)"
-  "$llama/llama-batched-bench" -m "$file" -c 8192 -b 2048 -ub 512 -npp "$batched_prompt" -ntg "$n_gen" -npl 32 -t "$threads" \
-    --output-format jsonl >"$base.batched.json" 2>>"$base.log" || die "llama-batched-bench failed on $file (see $base.log)"
+  # Once, on the tiny file, llama-batched-bench exited 0 without printing its result line: one
+  # more try, then stop with the reason rather than a summary that cannot be made.
+  local try
+  for try in 1 2; do
+    "$llama/llama-batched-bench" -m "$file" -c 8192 -b 2048 -ub 512 -npp "$batched_prompt" -ntg "$n_gen" -npl 32 -t "$threads" \
+      --output-format jsonl >"$base.batched.json" 2>>"$base.log" || die "llama-batched-bench failed on $file (see $base.log)"
+    grep -q '^{' "$base.batched.json" && break
+    [[ $try == 2 ]] && die "llama-batched-bench printed no result for $file twice (see $base.log)"
+    echo "perf_vs_llamacpp: llama-batched-bench printed no result for $file; running it again" >&2
+  done
   "$scout" bench-model -m "$file" -p 512 -n "$n_gen" -t "$threads" -r "$reps" --json >"$base.ours.json" 2>>"$base.log" ||
     die "scout-eval bench-model failed on $file (see $base.log)"
   "$scout" bench-model -m "$file" --parallel 32 -d "$batched_prompt" -p 0 -n "$n_gen" -t "$threads" -r "$reps" --json \
