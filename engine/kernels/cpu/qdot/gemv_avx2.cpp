@@ -192,21 +192,28 @@ SCOUT_VNNI void few_q4k_vnni(const MatrixView& w, const uint8_t* act, uint64_t a
   }
 }
 
+// One Q6_K superblock on VNNI. vpdpbusd leaves 4-element partial sums (|sum| <= 4 * 63 * 128,
+// inside int16), so two vectors' partials are packed to int16 and one madd applies the
+// sub-block scales to both (instead of a 32-bit multiply per vector): exact integers, the
+// same total.
 SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) {
   constexpr int kScales = 192;
   const int8_t* sc = reinterpret_cast<const int8_t*>(blk + kScales);
-  const __m128i sc16 = loadu128(sc);
-  const __m256i scale32[2] = {_mm256_cvtepi8_epi32(sc16), _mm256_cvtepi8_epi32(_mm_srli_si128(sc16, 8))};
+  const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(sc));  // scale of sub-block j in lane j
   __m256i acc = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
     __m256i q[4];
     q6k_values(blk, h, q);
-    for (int k = 0; k < 4; ++k) {
-      // Lanes 0-3 hold sub-block 8h + 2k, lanes 4-7 the next one: their scales, 4 lanes each.
-      const __m256i pick = _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1);
-      const __m256i s = _mm256_permutevar8x32_epi32(scale32[h], pick);
-      const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k], loadu256(a.q + 128 * h + 32 * k));
-      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(dot, s));
+    for (int k = 0; k < 4; k += 2) {
+      // Vector k holds sub-blocks j = 8h + 2k (lanes 0-3) and j + 1 (lanes 4-7); vector k + 1
+      // the next two. packs interleaves them per 128-bit half: [k: j, k+1: j+2 | k: j+1, k+1: j+3],
+      // four int16 lanes each.
+      const int j = 8 * h + 2 * k;
+      const __m256i pick = _mm256_setr_epi16(j, j, j, j, j + 2, j + 2, j + 2, j + 2,  //
+                                             j + 1, j + 1, j + 1, j + 1, j + 3, j + 3, j + 3, j + 3);
+      const __m256i d0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k], loadu256(a.q + 128 * h + 32 * k));
+      const __m256i d1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k + 1], loadu256(a.q + 128 * h + 32 * k + 32));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_packs_epi32(d0, d1), _mm256_permutexvar_epi16(pick, sc16)));
     }
   }
   return hsum_i32(acc) - q6k_offset(sc, a);
