@@ -248,16 +248,6 @@ template <GgmlType T, bool kVnni>
   }
 }
 
-template <GgmlType T>
-void gemv_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  gemv_k_rows<T, false>(w, act, r0, r1, y);
-}
-
-template <GgmlType T>
-SCOUT_VNNI void gemv_rows_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  gemv_k_rows<T, true>(w, act, r0, r1, y);
-}
-
 // ---------------------------------------------------------------- 32-element block types
 
 // The reference's float term of 8 blocks at once (as b_block_update, across blocks instead
@@ -310,7 +300,7 @@ inline __m256 block_halves(const uint8_t* first, uint64_t stride, uint64_t field
 // Q8_0 on VNNI: the weights biased to unsigned (q + 128) for one vpdpbusd per block; the
 // caller subtracts 128 * sum(a) (BActivation::qsum). Exact integers, the same sums.
 SCOUT_VNNI inline __m256i q8_0_block_sums_vnni(const uint8_t* row, const uint8_t* act, int64_t b0, int n) {
-  constexpr uint64_t kWBytes = 34, kABytes = 34;
+  constexpr uint64_t kWBytes = block_bytes(GgmlType::Q8_0), kABytes = 34;  // Q8_0 activation blocks
   const __m256i bias = _mm256_set1_epi8(char(0x80));
   __m256i v[8];
   for (int k = 0; k < 8; ++k)
@@ -345,7 +335,7 @@ template <GgmlType T, bool kVnni>
 }
 
 template <GgmlType T, bool kVnni>
-[[gnu::always_inline]] inline void gemv_b_rows_impl(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+[[gnu::always_inline]] inline void gemv_b_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
   // q - 8, q - 16; VNNI Q8_0: (q + 128) - 128
   constexpr int kOffsetShift = T == GgmlType::Q4_0 ? 3 : T == GgmlType::Q5_0 ? 4 : kVnni && T == GgmlType::Q8_0 ? 7 : 0;
   constexpr bool kHasMin = T == GgmlType::Q4_1 || T == GgmlType::Q5_1;  // fp16 m after d
@@ -371,14 +361,24 @@ template <GgmlType T, bool kVnni>
   }
 }
 
-template <GgmlType T>
-void gemv_b_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  gemv_b_rows_impl<T, false>(w, act, r0, r1, y);
+// The one-token entry points: the always-inline bodies above compiled for this file's AVX2
+// target, or (kVnni) for AVX-512 VNNI.
+template <GgmlType T, bool kVnni>
+[[gnu::always_inline]] inline void gemv_body(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  if constexpr (T == GgmlType::Q4_K || T == GgmlType::Q5_K || T == GgmlType::Q6_K)
+    gemv_k_rows<T, kVnni>(w, act, r0, r1, y);
+  else
+    gemv_b_rows<T, kVnni>(w, act, r0, r1, y);
 }
 
 template <GgmlType T>
-SCOUT_VNNI void gemv_b_rows_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  gemv_b_rows_impl<T, true>(w, act, r0, r1, y);
+void gemv_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  gemv_body<T, false>(w, act, r0, r1, y);
+}
+
+template <GgmlType T>
+SCOUT_VNNI void gemv_rows_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  gemv_body<T, true>(w, act, r0, r1, y);
 }
 
 
@@ -391,7 +391,7 @@ GemvFn gemv_fn_vnni(GgmlType t) {
     // Q5_K stays on AVX2: its fifth bits cost more than vpdpbusd saves (10.7 vs 12.1 GB/s).
     case GgmlType::Q4_K: return gemv_q4k_vnni;
     case GgmlType::Q6_K: return gemv_rows_vnni<GgmlType::Q6_K>;
-    case GgmlType::Q8_0: return gemv_b_rows_vnni<GgmlType::Q8_0>;
+    case GgmlType::Q8_0: return gemv_rows_vnni<GgmlType::Q8_0>;
     default: return gemv_fn_avx2(t);
   }
 }
@@ -403,11 +403,11 @@ GemvFn gemv_fn_avx2(GgmlType t) {
     case GgmlType::Q4_K: return gemv_rows<GgmlType::Q4_K>;
     case GgmlType::Q5_K: return gemv_rows<GgmlType::Q5_K>;
     case GgmlType::Q6_K: return gemv_rows<GgmlType::Q6_K>;
-    case GgmlType::Q4_0: return gemv_b_rows<GgmlType::Q4_0>;
-    case GgmlType::Q4_1: return gemv_b_rows<GgmlType::Q4_1>;
-    case GgmlType::Q5_0: return gemv_b_rows<GgmlType::Q5_0>;
-    case GgmlType::Q5_1: return gemv_b_rows<GgmlType::Q5_1>;
-    case GgmlType::Q8_0: return gemv_b_rows<GgmlType::Q8_0>;
+    case GgmlType::Q4_0: return gemv_rows<GgmlType::Q4_0>;
+    case GgmlType::Q4_1: return gemv_rows<GgmlType::Q4_1>;
+    case GgmlType::Q5_0: return gemv_rows<GgmlType::Q5_0>;
+    case GgmlType::Q5_1: return gemv_rows<GgmlType::Q5_1>;
+    case GgmlType::Q8_0: return gemv_rows<GgmlType::Q8_0>;
     default: return nullptr;
   }
 }
