@@ -1,7 +1,7 @@
 // A probe of this machine's roofline: the ceilings the kernels are measured against
 // (docs/PERFORMANCE.md).
-// - mem_read: read bandwidth, a stream-sum over a 1 GiB buffer (far larger than any cache),
-//   on 1 thread and on all threads (TBB). bytes_per_second = bytes read.
+// - mem_read: read bandwidth, a stream-sum (kernels::cpu::read_sum) over a 1 GiB buffer (far
+//   larger than any cache), on 1 thread and on all threads (TBB). bytes_per_second = bytes read.
 // - fp32_fma: peak FP32 rate, independent FMA chains held in registers (no memory traffic),
 //   AVX2 (8 lanes) and AVX-512 (16 lanes). GFLOP/s counts an FMA as 2 FLOPs.
 // - int8_dot: peak int8 multiply-add rate, vpdpbusd (AVX-512 VNNI) and the AVX2 sequence
@@ -25,7 +25,11 @@
 #include <thread>
 #include <vector>
 
+#include "engine/kernels/cpu/memory_read.h"
+
 namespace {
+
+namespace kernels = scout::kernels;
 
 constexpr size_t kBufferBytes = size_t(1) << 30;
 constexpr size_t kChunkBytes = size_t(1) << 22;  // one parallel task's share of the stream
@@ -46,35 +50,6 @@ const uint64_t* buffer() {
   return data.get();
 }
 
-// Integer sums: exact, and cheap enough that the loads are the bottleneck.
-__attribute__((target("avx2"))) uint64_t sum_avx2(const uint64_t* p, size_t n) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i + 16 <= n; i += 16) {
-    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 4)));
-    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
-    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 12)));
-  }
-  alignas(32) uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes),
-                     _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
-}
-
-uint64_t sum_portable(const uint64_t* p, size_t n) {
-  uint64_t a = 0, b = 0;
-  for (size_t i = 0; i + 2 <= n; i += 2) {
-    a += p[i];
-    b += p[i + 1];
-  }
-  return a + b;
-}
-
-uint64_t stream_sum(const uint64_t* p, size_t n) {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 ? sum_avx2(p, n) : sum_portable(p, n);
-}
-
 void BM_MemRead(benchmark::State& state, int threads) {
   const uint64_t* p = buffer();
   tbb::task_arena arena(threads);
@@ -84,7 +59,8 @@ void BM_MemRead(benchmark::State& state, int threads) {
     arena.execute([&] {
       tbb::parallel_for(tbb::blocked_range<size_t>(0, chunks), [&](const tbb::blocked_range<size_t>& r) {
         uint64_t s = 0;
-        for (size_t c = r.begin(); c < r.end(); ++c) s += stream_sum(p + c * words, words);
+        for (size_t c = r.begin(); c < r.end(); ++c)
+          s += kernels::cpu::read_sum({reinterpret_cast<const uint8_t*>(p + c * words), kChunkBytes});
         total += s;
       }, tbb::static_partitioner());
     });

@@ -88,22 +88,37 @@ std::unique_ptr<Model> Model::load(std::unique_ptr<gguf::File> file, const Model
 }
 
 namespace {
-uint64_t matrix_bytes(const WeightView& w) { return w.empty() ? 0 : uint64_t(w.n_rows) * w.row_bytes; }
+void add_matrix(std::vector<kernels::cpu::ByteSpan>& set, const WeightView& w) {
+  if (!w.empty()) set.emplace_back(w.data, uint64_t(w.n_rows) * w.row_bytes);
+}
 }  // namespace
 
-uint64_t decode_bytes_per_token(const Model& m) {
-  uint64_t total = matrix_bytes(m.output) + m.token_embd.row_bytes;
+std::vector<kernels::cpu::ByteSpan> decode_read_set(const Model& m, int64_t token) {
+  std::vector<kernels::cpu::ByteSpan> set;
+  add_matrix(set, m.output);
+  set.emplace_back(m.token_embd.row(token % m.token_embd.n_rows), m.token_embd.row_bytes);
+  const int64_t ff = m.hp.n_ff_exp, d = m.hp.n_embd;
   for (const LayerWeights& l : m.layers) {
-    total += matrix_bytes(l.wq) + matrix_bytes(l.wk) + matrix_bytes(l.wv) + matrix_bytes(l.wo);
+    for (const WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo}) add_matrix(set, *w);
     if (!l.moe) {
-      total += matrix_bytes(l.ffn_gate) + matrix_bytes(l.ffn_up) + matrix_bytes(l.ffn_down);
+      for (const WeightView* w : {&l.ffn_gate, &l.ffn_up, &l.ffn_down}) add_matrix(set, *w);
       continue;
     }
-    const uint64_t ff = uint64_t(m.hp.n_ff_exp), d = uint64_t(m.hp.n_embd);
-    const uint64_t expert = ff * (l.gate_exps.row_bytes + l.up_exps.row_bytes) + d * l.down_exps.row_bytes;
-    total += matrix_bytes(l.router) + uint64_t(m.hp.n_expert_used) * expert;
-    total += matrix_bytes(l.gate_shexp) + matrix_bytes(l.up_shexp) + matrix_bytes(l.down_shexp);
+    add_matrix(set, l.router);
+    for (int64_t k = 0; k < m.hp.n_expert_used; ++k) {
+      const int64_t e = (token * m.hp.n_expert_used + k) % m.hp.n_expert;
+      add_matrix(set, l.gate_exps.rows(e * ff, ff));
+      add_matrix(set, l.up_exps.rows(e * ff, ff));
+      add_matrix(set, l.down_exps.rows(e * d, d));
+    }
+    for (const WeightView* w : {&l.gate_shexp, &l.up_shexp, &l.down_shexp}) add_matrix(set, *w);
   }
+  return set;
+}
+
+uint64_t decode_bytes_per_token(const Model& m) {
+  uint64_t total = 0;
+  for (kernels::cpu::ByteSpan s : decode_read_set(m, 0)) total += s.size();
   return total;
 }
 

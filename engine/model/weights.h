@@ -9,6 +9,7 @@
 
 #include "engine/gguf/gguf.h"
 #include "engine/kernels/cpu/matmul.h"
+#include "engine/kernels/cpu/memory_read.h"
 #include "engine/model/hparams.h"
 
 namespace scout::model {
@@ -49,9 +50,14 @@ struct Model {
   static std::unique_ptr<Model> load(std::unique_ptr<gguf::File> file, const ModelOptions& opts = {});
 };
 
-// Weight bytes one decoded token must read: every layer's attention projections, the router,
-// the n_expert_used routed experts and the shared expert (or the dense FFN), the LM head and
-// one embedding row. Decoding at batch 1 is bounded by this over the memory bandwidth.
+// The weight bytes one decoded token must read, as spans of the mapped file: every layer's
+// attention projections, the router, n_expert_used routed experts and the shared expert (or
+// the dense FFN), the LM head and one embedding row. The routed experts stand in for the
+// router's choice: token t takes experts (t * n_expert_used + k) % n_expert, so a run of tokens
+// visits every expert as real decoding does (and no cache keeps them between tokens).
+std::vector<kernels::cpu::ByteSpan> decode_read_set(const Model& m, int64_t token);
+
+// The size of that set. Decoding at batch 1 is bounded by this over the memory bandwidth.
 uint64_t decode_bytes_per_token(const Model& m);
 
 }  // namespace scout::model

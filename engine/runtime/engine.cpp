@@ -217,6 +217,11 @@ std::vector<float> Engine::forward(std::span<const model::SeqInput> batch) {
   return arena_.execute([&] { return model::forward(*model_, batch); });
 }
 
+uint64_t Engine::read_decode_weights(int64_t token) const {
+  const auto set = model::decode_read_set(*model_, token);
+  return arena_.execute([&] { return kernels::cpu::read_sum_parallel(set); });
+}
+
 void Engine::check_tokens(const Tokens& t, const char* what, size_t index) const {
   const std::string where = std::string(what) + " " + std::to_string(index);
   if (t.empty()) throw Error(where + " has no tokens");

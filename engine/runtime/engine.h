@@ -109,6 +109,10 @@ class Engine {
   // Low level: a fresh cache for one sequence, and one forward pass on the engine's threads.
   model::KvCache new_cache() const;
   std::vector<float> forward(std::span<const model::SeqInput> batch);
+  // Reads every weight byte decoding token `token` reads (model::decode_read_set) and does
+  // nothing else, on the engine's threads: the ceiling a decode step is measured against, in
+  // the same arena, mapping and minute. Returns the bytes' checksum (kernels::cpu::read_sum).
+  uint64_t read_decode_weights(int64_t token) const;
 
  private:
   Engine() = default;

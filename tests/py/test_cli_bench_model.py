@@ -46,6 +46,12 @@ with tempfile.TemporaryDirectory() as tmp:
     j1 = json.loads(one.stdout)
     check(j1["decode_bytes_per_token"] == want, f"bytes per token {j1['decode_bytes_per_token']} == gguf-py's {want}")
     check(abs(j1["tg_weight_gbps"] - j1["tg_tps"] * want / 1e9) < 1e-6 * j1["tg_weight_gbps"] + 1e-12, "GB/s = t/s x bytes")
+    # Beside each decode run, a plain read of the same bytes: with one repetition the share is
+    # that pair's decode GB/s over its read GB/s.
+    check(len(j1["tg_read_runs"]) == 1 and j1["tg_read_gbps"] == j1["tg_read_runs"][0] > 0, "one read run, positive")
+    check(abs(j1["tg_bandwidth_share"] - j1["tg_weight_gbps"] / j1["tg_read_gbps"]) < 1e-6 * j1["tg_bandwidth_share"],
+          f"share {j1['tg_bandwidth_share']} = decode GB/s / read GB/s")
+    check(j["tg_read_runs"] == [] and j["tg_bandwidth_share"] == 0, "no read probe with --parallel 2")
     bad = subprocess.run([EXE, "bench-model", "-m", os.path.join(tmp, "none.gguf")], capture_output=True, text=True)
     check(bad.returncode != 0 and "none.gguf" in bad.stderr, "missing model: clear error")
 finish()
