@@ -115,13 +115,15 @@ inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
 
 // Q4_K with no horizontal sum until both integers of the superblock are known: sub-block
 // partial sums (at most 4 * 15 * 128 in magnitude) are packed to int16 and scaled by one madd,
-// the min term stays a vector, and one reduction gives [total, summ, total, summ] per token.
-// The superblock's weights and scales are decoded once for all kT tokens.
+// the min term is one madd of the 8 mins with the activation's 32-element sums (sums32, made
+// once per call), and unpacks and adds, not hadd, fold both into [total, summ] per token:
+// this loop is bound by the shuffle ports, where hadd and widening the mins to 16 lanes cost
+// most. The superblock's weights and scales are decoded once for all kT tokens.
 template <int kT>
-SCOUT_VNNI inline void q4k_totals_vnni(const uint8_t* blk, const Act* a, __m128i* totals) {
+SCOUT_VNNI inline void q4k_totals_vnni(const uint8_t* blk, const Act* a, const int16_t* const* sums32, __m128i* totals) {
   constexpr int kScales = 4, kQs = 16;
   const ScalesMins sm = scales_mins_k4(blk + kScales);
-  const __m256i mins = min_pairs(sm.m);
+  const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.m)));
   const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sm.sc))));
   __m256i vtot[kT];
   for (auto& v : vtot) v = _mm256_setzero_si256();
@@ -140,10 +142,26 @@ SCOUT_VNNI inline void q4k_totals_vnni(const uint8_t* blk, const Act* a, __m128i
     }
   }
   for (int t = 0; t < kT; ++t) {
-    const __m256i h = _mm256_hadd_epi32(vtot[t], _mm256_madd_epi16(loadu256(a[t].bsums), mins));
-    const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-    totals[t] = _mm_hadd_epi32(q, q);
+    const __m128i tot4 = _mm_add_epi32(_mm256_castsi256_si128(vtot[t]), _mm256_extracti128_si256(vtot[t], 1));
+    const __m128i min4 = _mm_madd_epi16(mins, _mm_loadu_si128(reinterpret_cast<const __m128i*>(sums32[t])));
+    // [t0 + t2, m0 + m2, t1 + t3, m1 + m3], plus its upper half: [total, summ, ...]
+    const __m128i u = _mm_add_epi32(_mm_unpacklo_epi32(tot4, min4), _mm_unpackhi_epi32(tot4, min4));
+    totals[t] = _mm_add_epi32(u, _mm_unpackhi_epi64(u, u));
   }
+}
+
+// Per activation superblock of each token: the 8 sums of 32 quants (Q8_K's bsums in pairs,
+// |sum| <= 32 * 128, int16), the partners of the 8 mins. Made once per call.
+SCOUT_VNNI const int16_t* q4k_sums32(const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t n_sb) {
+  thread_local std::vector<int16_t> sums;
+  sums.resize(size_t(n_tokens) * size_t(n_sb) * 8);
+  for (int t = 0; t < n_tokens; ++t)
+    for (int64_t sb = 0; sb < n_sb; ++sb) {
+      const Act a = act_block(act + uint64_t(t) * act_bytes + uint64_t(sb) * sizeof(BlockQ8_K));
+      int16_t* out = &sums[(size_t(t) * size_t(n_sb) + size_t(sb)) * 8];
+      for (int j = 0; j < 8; ++j) out[j] = int16_t(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+    }
+  return sums.data();
 }
 
 // Q4_K rows [r0, r1) against kT tokens (activation rows act_bytes apart; y[t * y_stride + r])
@@ -154,6 +172,7 @@ SCOUT_VNNI void q4k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t 
                               int64_t y_stride) {
   const int64_t n_sb = w.n_cols / 256;
   const __m128 negate_lane1 = _mm_castsi128_ps(_mm_setr_epi32(0, int(0x80000000u), 0, 0));
+  const int16_t* sums32 = q4k_sums32(act, act_bytes, kT, n_sb);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
     __m128 acc[kT];
@@ -163,8 +182,10 @@ SCOUT_VNNI void q4k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t 
       prefetch_ahead(blk, 144);
       Act a[kT];
       for (int t = 0; t < kT; ++t) a[t] = act_block(act + uint64_t(t) * act_bytes + uint64_t(sb) * sizeof(BlockQ8_K));
+      const int16_t* sb_sums[kT];
+      for (int t = 0; t < kT; ++t) sb_sums[t] = sums32 + (uint64_t(t) * uint64_t(n_sb) + uint64_t(sb)) * 8;
       __m128i totals[kT];
-      q4k_totals_vnni<kT>(blk, a, totals);
+      q4k_totals_vnni<kT>(blk, a, sb_sums, totals);
       const __m128 d_dmin = _mm_cvtph_ps(_mm_cvtsi32_si128(int(load_u32(blk))));
       for (int t = 0; t < kT; ++t) {
         const __m128 scaled = _mm_mul_ps(d_dmin, _mm_set1_ps(a[t].d));
