@@ -191,7 +191,8 @@ TEST_P(PathTest, QuantTypesMatchReferenceBitForBit) {
   uint32_t seed = 1;
   for (T t : kQuantTypes)
     for (int64_t cols : column_counts(t))
-      for (auto [rows, tokens] : {std::pair{1, 1}, {5, 3}, {6, 4}, {8, 1}, {11, 1}, {13, 33}, {17, 2}})
+      for (auto [rows, tokens] : {std::pair{1, 1}, {5, 3}, {6, 4}, {8, 1}, {11, 1}, {13, 33}, {17, 2}, {10, 5}, {9, 7},
+                                  {12, 8}, {6, 9}, {7, 10}, {5, 11}})
         expect_matches_reference(GetParam(), t, cols, rows, tokens, seed++, 0.05);
 }
 

@@ -209,7 +209,13 @@ SCOUT_VNNI void few_q4k_vnni(const MatrixView& w, const uint8_t* act, uint64_t a
   switch (n_tokens) {
     case 2: return q4k_rows_vnni<2>(w, act, act_bytes, r0, r1, y, w.n_rows);
     case 3: return q4k_rows_vnni<3>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    default: return q4k_rows_vnni<4>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 4: return q4k_rows_vnni<4>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 5: return q4k_rows_vnni<5>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 6: return q4k_rows_vnni<6>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 7: return q4k_rows_vnni<7>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 8: return q4k_rows_vnni<8>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    case 9: return q4k_rows_vnni<9>(w, act, act_bytes, r0, r1, y, w.n_rows);
+    default: return q4k_rows_vnni<10>(w, act, act_bytes, r0, r1, y, w.n_rows);
   }
 }
 
