@@ -219,15 +219,17 @@ SCOUT_VNNI void few_q4k_vnni(const MatrixView& w, const uint8_t* act, uint64_t a
   }
 }
 
-// One Q6_K superblock on VNNI. vpdpbusd leaves 4-element partial sums (|sum| <= 4 * 63 * 128,
-// inside int16), so two vectors' partials are packed to int16 and one madd applies the
-// sub-block scales to both (instead of a 32-bit multiply per vector): exact integers, the
-// same total.
-SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) {
+// One Q6_K superblock on VNNI against kT tokens (the weights decoded once for all of them).
+// vpdpbusd leaves 4-element partial sums (|sum| <= 4 * 63 * 128, inside int16), so two
+// vectors' partials are packed to int16 and one madd applies the sub-block scales to both
+// (instead of a 32-bit multiply per vector): exact integers, the same totals.
+template <int kT>
+SCOUT_VNNI inline void q6k_totals_vnni(const uint8_t* blk, const Act* a, int32_t* totals) {
   constexpr int kScales = 192;
   const int8_t* sc = reinterpret_cast<const int8_t*>(blk + kScales);
   const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(sc));  // scale of sub-block j in lane j
-  __m256i acc = _mm256_setzero_si256();
+  __m256i acc[kT];
+  for (auto& v : acc) v = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
     __m256i q[4];
     q6k_values(blk, h, q);
@@ -238,12 +240,56 @@ SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) 
       const int j = 8 * h + 2 * k;
       const __m256i pick = _mm256_setr_epi16(j, j, j, j, j + 2, j + 2, j + 2, j + 2,  //
                                              j + 1, j + 1, j + 1, j + 1, j + 3, j + 3, j + 3, j + 3);
-      const __m256i d0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k], loadu256(a.q + 128 * h + 32 * k));
-      const __m256i d1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k + 1], loadu256(a.q + 128 * h + 32 * k + 32));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_packs_epi32(d0, d1), _mm256_permutexvar_epi16(pick, sc16)));
+      const __m256i scales = _mm256_permutexvar_epi16(pick, sc16);
+      for (int t = 0; t < kT; ++t) {
+        const __m256i d0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k], loadu256(a[t].q + 128 * h + 32 * k));
+        const __m256i d1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[k + 1], loadu256(a[t].q + 128 * h + 32 * k + 32));
+        acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_packs_epi32(d0, d1), scales));
+      }
     }
   }
-  return hsum_i32(acc) - q6k_offset(sc, a);
+  for (int t = 0; t < kT; ++t) totals[t] = hsum_i32(acc[t]) - q6k_offset(sc, a[t]);
+}
+
+SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) {
+  int32_t total;
+  q6k_totals_vnni<1>(blk, &a, &total);
+  return total;
+}
+
+// Q6_K rows [r0, r1) against 2-8 tokens (as q4k_rows_vnni): gemv_k_rows' float steps per token.
+template <int kT>
+SCOUT_VNNI void q6k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int64_t r0, int64_t r1, float* y) {
+  constexpr uint64_t kBlockBytes = 210, kD = 208;
+  const int64_t n_sb = w.n_cols / 256;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.data + uint64_t(r) * w.row_bytes;
+    float sum[kT] = {};
+    for (int64_t sb = 0; sb < n_sb; ++sb) {
+      const uint8_t* blk = row + uint64_t(sb) * kBlockBytes;
+      prefetch_ahead(blk, kBlockBytes);
+      Act a[kT];
+      for (int t = 0; t < kT; ++t) a[t] = act_block(act + uint64_t(t) * act_bytes + uint64_t(sb) * sizeof(BlockQ8_K));
+      int32_t totals[kT];
+      q6k_totals_vnni<kT>(blk, a, totals);
+      const float dw = half_at(blk + kD);
+      for (int t = 0; t < kT; ++t) sum[t] += (dw * a[t].d) * float(totals[t]);
+    }
+    for (int t = 0; t < kT; ++t) y[t * w.n_rows + r] = 0.0f + sum[t];  // gemv_k_rows' sumf (0) + sum
+  }
+}
+
+SCOUT_VNNI void few_q6k_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0, int64_t r1,
+                             float* y) {
+  switch (n_tokens) {
+    case 2: return q6k_rows_vnni<2>(w, act, act_bytes, r0, r1, y);
+    case 3: return q6k_rows_vnni<3>(w, act, act_bytes, r0, r1, y);
+    case 4: return q6k_rows_vnni<4>(w, act, act_bytes, r0, r1, y);
+    case 5: return q6k_rows_vnni<5>(w, act, act_bytes, r0, r1, y);
+    case 6: return q6k_rows_vnni<6>(w, act, act_bytes, r0, r1, y);
+    case 7: return q6k_rows_vnni<7>(w, act, act_bytes, r0, r1, y);
+    default: return q6k_rows_vnni<8>(w, act, act_bytes, r0, r1, y);
+  }
 }
 
 template <GgmlType T, bool kVnni>
@@ -423,7 +469,21 @@ GemvFn gemv_fn_vnni(GgmlType t) {
   }
 }
 
-FewTokensFn few_tokens_fn_vnni(GgmlType t) { return t == GgmlType::Q4_K ? few_q4k_vnni : nullptr; }
+int few_tokens_max(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_K: return 10;
+    case GgmlType::Q6_K: return 8;
+    default: return 0;
+  }
+}
+
+FewTokensFn few_tokens_fn_vnni(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_K: return few_q4k_vnni;
+    case GgmlType::Q6_K: return few_q6k_vnni;
+    default: return nullptr;
+  }
+}
 
 GemvFn gemv_fn_avx2(GgmlType t) {
   switch (t) {

@@ -83,15 +83,18 @@ GemvFn gemv_fn_avx2(GgmlType weight);
 // The same with 256-bit AVX-512 VNNI for the K-quants (Avx512 path only); the AVX2 kernel for
 // the other types.
 GemvFn gemv_fn_vnni(GgmlType weight);
-// 2 to kFewTokensMax tokens the GEMV way (each row read once, decoded once for all tokens):
-// act rows act_bytes apart in their ggml layout, y[t * w.n_rows + r] for rows [r0, r1).
-// nullptr where the type has none (Avx512 path only; Q4_K today). Up to 10 tokens: Q4_K
-// [5120 -> 8192] on one thread, 5-7 tokens 28-32% faster than the tiles, 8 and 10 tokens 23%
-// and 7% faster than the VNNI GEMM, 12 tokens 9% slower.
-inline constexpr int kFewTokensMax = 10;
+// 2 to few_tokens_max(weight) tokens the GEMV way (each row read once, decoded once for all
+// tokens): act rows act_bytes apart in their ggml layout, y[t * w.n_rows + r] for rows
+// [r0, r1). nullptr where the type has none (Avx512 path only; Q4_K and Q6_K today).
 using FewTokensFn = void (*)(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0,
                              int64_t r1, float* y);
 FewTokensFn few_tokens_fn_vnni(GgmlType weight);
+// Where the few-token kernel beats the tiles and the VNNI GEMM ([5120 -> 8192], one thread):
+// Q4_K up to 10 tokens (5-7 tokens 28-32% faster than the tiles, 8 and 10 tokens 23% and 7%
+// faster than the GEMM, 12 tokens 9% slower); Q6_K up to 8 (2 tokens 2.8x, 4 and 6 tokens
+// 1.6x and 1.4x faster than the tiles, 8 tokens 6% faster than the GEMM, 10 tokens 7%
+// slower). 0 where the type has no few-token kernel.
+int few_tokens_max(GgmlType weight);
 
 // Many tokens on AVX-512 VNNI with tokens in the vector lanes (gemm_vnni.cpp). act: the
 // ggml activation rows (not packed), act_bytes apart. Call only where the CPU has the

@@ -291,7 +291,7 @@ void qgemm(Isa isa, const MatrixView& w, const void* act, int64_t n_tokens, floa
     qgemm_reference(w, a, act_bytes, n_tokens, y);
   else if (n_tokens == 1 && detail::gemv_fn_avx2(w.type))
     qgemv(isa, w, a, y);
-  else if (isa == Isa::Avx512 && n_tokens <= detail::kFewTokensMax && detail::few_tokens_fn_vnni(w.type))
+  else if (isa == Isa::Avx512 && n_tokens <= detail::few_tokens_max(w.type))
     qgemv_few(w, a, act_bytes, int(n_tokens), y);
   else if (isa == Isa::Avx512 && n_tokens >= kVnniMinTokens && detail::vnni_gemm_supports(w.type, w.n_cols))
     detail::vnni_gemm(w, a, act_bytes, n_tokens, y);
