@@ -211,8 +211,9 @@ TEST_P(PathTest, FloatTypesMatchReferenceBitForBit) {
   uint32_t seed = 2000;
   for (T t : kFloatTypes)
     for (int64_t cols : column_counts(t))
-      // 6 and 13 tokens: the chunked tiles with a padded last token group.
-      for (auto [rows, tokens] : {std::pair{1, 1}, {7, 2}, {5, 3}, {9, 4}, {11, 1}, {3, 6}, {8, 13}})
+      // 1-7 tokens: 8 rows straight from the weights; 13 tokens: the chunked tiles with a
+      // padded last token group.
+      for (auto [rows, tokens] : {std::pair{1, 1}, {7, 2}, {5, 3}, {9, 4}, {11, 1}, {10, 5}, {3, 6}, {6, 7}, {8, 13}, {9, 10}})
         expect_matches_reference(GetParam(), t, cols, rows, tokens, seed++, 0.05);
 }
 
