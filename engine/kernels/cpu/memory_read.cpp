@@ -41,30 +41,17 @@ __attribute__((target("avx2"))) uint64_t read_sum_avx2(const uint8_t* p, size_t 
   return s + tail_sum(p, n);
 }
 
-uint64_t read_sum_portable(const uint8_t* p, size_t n) {
-  uint64_t a = 0, b = 0;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    a += load_word(p + i);
-    b += load_word(p + i + 8);
-  }
-  for (; i + 8 <= n; i += 8) a += load_word(p + i);
-  return a + b + tail_sum(p, n);
-}
-
 }  // namespace
 
 uint64_t read_sum_reference(ByteSpan bytes) {
   uint64_t s = 0;
-  const size_t words = bytes.size() / 8;
-  for (size_t w = 0; w < words; ++w) s += load_word(bytes.data() + 8 * w);
-  for (size_t i = 8 * words; i < bytes.size(); ++i) s += bytes[i];
-  return s;
+  for (size_t i = 0; i + 8 <= bytes.size(); i += 8) s += load_word(bytes.data() + i);
+  return s + tail_sum(bytes.data(), bytes.size());
 }
 
 uint64_t read_sum(ByteSpan bytes) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 ? read_sum_avx2(bytes.data(), bytes.size()) : read_sum_portable(bytes.data(), bytes.size());
+  return avx2 ? read_sum_avx2(bytes.data(), bytes.size()) : read_sum_reference(bytes);
 }
 
 uint64_t read_sum_parallel(std::span<const ByteSpan> spans) {

@@ -14,7 +14,7 @@ namespace scout::kernels::cpu {
 
 using ByteSpan = std::span<const uint8_t>;
 
-uint64_t read_sum(ByteSpan bytes);            // AVX2 when the CPU has it, else portable
+uint64_t read_sum(ByteSpan bytes);            // AVX2 when the CPU has it, else the plain loop
 uint64_t read_sum_reference(ByteSpan bytes);  // the plain loop the fast one is tested against
 
 // read_sum over several spans, on the threads of the calling TBB arena: every span is cut

@@ -251,13 +251,7 @@ SCOUT_VNNI inline void q6k_totals_vnni(const uint8_t* blk, const Act* a, int32_t
   for (int t = 0; t < kT; ++t) totals[t] = hsum_i32(acc[t]) - q6k_offset(sc, a[t]);
 }
 
-SCOUT_VNNI inline int32_t q6k_superblock_vnni(const uint8_t* blk, const Act& a) {
-  int32_t total;
-  q6k_totals_vnni<1>(blk, &a, &total);
-  return total;
-}
-
-// Q6_K rows [r0, r1) against 2-8 tokens (as q4k_rows_vnni): gemv_k_rows' float steps per token.
+// Q6_K rows [r0, r1) against 1-8 tokens (as q4k_rows_vnni): gemv_k_rows' float steps per token.
 template <int kT>
 SCOUT_VNNI void q6k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int64_t r0, int64_t r1, float* y) {
   constexpr uint64_t kBlockBytes = 210, kD = 208;
@@ -279,6 +273,10 @@ SCOUT_VNNI void q6k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t 
   }
 }
 
+SCOUT_VNNI void gemv_q6k_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
+  q6k_rows_vnni<1>(w, act, 0, r0, r1, y);
+}
+
 SCOUT_VNNI void few_q6k_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0, int64_t r1,
                              float* y) {
   switch (n_tokens) {
@@ -292,7 +290,7 @@ SCOUT_VNNI void few_q6k_vnni(const MatrixView& w, const uint8_t* act, uint64_t a
   }
 }
 
-template <GgmlType T, bool kVnni>
+template <GgmlType T>
 [[gnu::always_inline]] inline void gemv_k_rows(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
   constexpr uint64_t kBlockBytes = T == GgmlType::Q4_K ? 144 : T == GgmlType::Q5_K ? 176 : 210;
   constexpr uint64_t kActBytes = sizeof(BlockQ8_K);
@@ -305,7 +303,7 @@ template <GgmlType T, bool kVnni>
       prefetch_ahead(blk, kBlockBytes);
       const Act a = act_block(act + uint64_t(sb) * kActBytes);
       if constexpr (T == GgmlType::Q6_K) {
-        const int32_t total = kVnni ? q6k_superblock_vnni(blk, a) : q6k_superblock(blk, a);
+        const int32_t total = q6k_superblock(blk, a);
         const float d = half_at(blk + 208) * a.d;
         sum += d * float(total);
       } else {
@@ -439,7 +437,7 @@ template <GgmlType T, bool kVnni>
 template <GgmlType T, bool kVnni>
 [[gnu::always_inline]] inline void gemv_body(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
   if constexpr (T == GgmlType::Q4_K || T == GgmlType::Q5_K || T == GgmlType::Q6_K)
-    gemv_k_rows<T, kVnni>(w, act, r0, r1, y);
+    gemv_k_rows<T>(w, act, r0, r1, y);
   else
     gemv_b_rows<T, kVnni>(w, act, r0, r1, y);
 }
@@ -463,7 +461,7 @@ GemvFn gemv_fn_vnni(GgmlType t) {
   switch (t) {
     // Q5_K stays on AVX2: its fifth bits cost more than vpdpbusd saves (10.7 vs 12.1 GB/s).
     case GgmlType::Q4_K: return gemv_q4k_vnni;
-    case GgmlType::Q6_K: return gemv_rows_vnni<GgmlType::Q6_K>;
+    case GgmlType::Q6_K: return gemv_q6k_vnni;
     case GgmlType::Q8_0: return gemv_rows_vnni<GgmlType::Q8_0>;
     default: return gemv_fn_avx2(t);
   }
