@@ -113,6 +113,15 @@ inline int32_t q6k_superblock(const uint8_t* blk, const Act& a) {
 // Integer sums are exact in any order, so the totals are the AVX2 functions' to the bit.
 #define SCOUT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
+// Runs run.template operator()<kT>() with kT = n, clamped to [kMin, kMax]: a few-token
+// kernel's compile-time token count from the call's.
+template <int kMin, int kMax, class F>
+inline void with_token_count(int n, F&& run) {
+  if constexpr (kMin < kMax)
+    if (n > kMin) return with_token_count<kMin + 1, kMax>(n, run);
+  run.template operator()<kMin>();
+}
+
 // Q4_K with no horizontal sum until both integers of the superblock are known: sub-block
 // partial sums (at most 4 * 15 * 128 in magnitude) are packed to int16 and scaled by one madd,
 // the min term is one madd of the 8 mins with the activation's 32-element sums (sums32, made
@@ -164,12 +173,11 @@ SCOUT_VNNI const int16_t* q4k_sums32(const uint8_t* act, uint64_t act_bytes, int
   return sums.data();
 }
 
-// Q4_K rows [r0, r1) against kT tokens (activation rows act_bytes apart; y[t * y_stride + r])
+// Q4_K rows [r0, r1) against kT tokens (activation rows act_bytes apart; y[t * w.n_rows + r])
 // on VNNI: per token, KAccumulator's two float steps per superblock as one 2-lane step,
 // [sum, sumf] += [d * total, -(dmin * summ)] (a - b is a + -b exactly).
 template <int kT>
-SCOUT_VNNI void q4k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int64_t r0, int64_t r1, float* y,
-                              int64_t y_stride) {
+SCOUT_VNNI void q4k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int64_t r0, int64_t r1, float* y) {
   const int64_t n_sb = w.n_cols / 256;
   const __m128 negate_lane1 = _mm_castsi128_ps(_mm_setr_epi32(0, int(0x80000000u), 0, 0));
   const int16_t* sums32 = q4k_sums32(act, act_bytes, kT, n_sb);
@@ -195,28 +203,18 @@ SCOUT_VNNI void q4k_rows_vnni(const MatrixView& w, const uint8_t* act, uint64_t 
     for (int t = 0; t < kT; ++t) {
       alignas(16) float lanes[4];
       _mm_store_ps(lanes, acc[t]);
-      y[t * y_stride + r] = lanes[1] + lanes[0];
+      y[t * w.n_rows + r] = lanes[1] + lanes[0];
     }
   }
 }
 
 SCOUT_VNNI void gemv_q4k_vnni(const MatrixView& w, const uint8_t* act, int64_t r0, int64_t r1, float* y) {
-  q4k_rows_vnni<1>(w, act, 0, r0, r1, y, 0);
+  q4k_rows_vnni<1>(w, act, 0, r0, r1, y);
 }
 
 SCOUT_VNNI void few_q4k_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0, int64_t r1,
                              float* y) {
-  switch (n_tokens) {
-    case 2: return q4k_rows_vnni<2>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 3: return q4k_rows_vnni<3>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 4: return q4k_rows_vnni<4>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 5: return q4k_rows_vnni<5>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 6: return q4k_rows_vnni<6>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 7: return q4k_rows_vnni<7>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 8: return q4k_rows_vnni<8>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    case 9: return q4k_rows_vnni<9>(w, act, act_bytes, r0, r1, y, w.n_rows);
-    default: return q4k_rows_vnni<10>(w, act, act_bytes, r0, r1, y, w.n_rows);
-  }
+  with_token_count<2, 10>(n_tokens, [&]<int kT>() { q4k_rows_vnni<kT>(w, act, act_bytes, r0, r1, y); });
 }
 
 // One Q6_K superblock on VNNI against kT tokens (the weights decoded once for all of them).
@@ -279,15 +277,7 @@ SCOUT_VNNI void gemv_q6k_vnni(const MatrixView& w, const uint8_t* act, int64_t r
 
 SCOUT_VNNI void few_q6k_vnni(const MatrixView& w, const uint8_t* act, uint64_t act_bytes, int n_tokens, int64_t r0, int64_t r1,
                              float* y) {
-  switch (n_tokens) {
-    case 2: return q6k_rows_vnni<2>(w, act, act_bytes, r0, r1, y);
-    case 3: return q6k_rows_vnni<3>(w, act, act_bytes, r0, r1, y);
-    case 4: return q6k_rows_vnni<4>(w, act, act_bytes, r0, r1, y);
-    case 5: return q6k_rows_vnni<5>(w, act, act_bytes, r0, r1, y);
-    case 6: return q6k_rows_vnni<6>(w, act, act_bytes, r0, r1, y);
-    case 7: return q6k_rows_vnni<7>(w, act, act_bytes, r0, r1, y);
-    default: return q6k_rows_vnni<8>(w, act, act_bytes, r0, r1, y);
-  }
+  with_token_count<2, 8>(n_tokens, [&]<int kT>() { q6k_rows_vnni<kT>(w, act, act_bytes, r0, r1, y); });
 }
 
 template <GgmlType T>
